@@ -1,0 +1,24 @@
+//! The `mapfold` subcommands. Each file holds one command's arguments (clap) and
+//! its `run`, which calls the library and prints either text or, with `--json`,
+//! exactly one JSON object on stdout. Logs go to stderr.
+
+pub mod fit;
+pub mod map_info;
+pub mod score;
+pub mod simulate;
+
+use crate::gpu::DeviceChoice;
+
+/// Options every command shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    pub device: DeviceChoice,
+}
+
+/// Prints one JSON object on stdout.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values always serialise")
+    );
+}

@@ -1,0 +1,22 @@
+//! mapfold: protein structure models from a cryo-EM density map and a sequence.
+//!
+//! The method is CR-I-TASSER (Zhang lab, Nature Methods 2022). This crate is the
+//! library behind the `mapfold` binary; every stage is usable on its own:
+//!
+//! - [`io`]: file formats (MRC/CCP4 maps, PDB and mmCIF structures, FASTA).
+//! - [`map`]: [`map::DensityMap`], resampling, density simulation (eq. 2) and
+//!   map-model correlation (eq. 6).
+//! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
+//! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
+//! - [`structure`]: the in-memory model of chains, residues and atoms.
+
+pub mod cli;
+pub mod geom;
+pub mod gpu;
+pub mod io;
+pub mod map;
+pub mod sequence;
+pub mod structure;
+
+/// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.
+pub type Vec3 = nalgebra::Vector3<f64>;

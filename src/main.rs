@@ -1,0 +1,69 @@
+//! The `mapfold` command line: parses arguments and calls the library.
+
+use clap::{Parser, Subcommand};
+use mapfold::cli;
+use mapfold::gpu::DeviceChoice;
+
+#[derive(Parser)]
+#[command(
+    name = "mapfold",
+    version,
+    about = "Protein structure models from a cryo-EM map and a sequence"
+)]
+struct Cli {
+    /// Where kernels run: a real GPU when present (auto), any GPU adapter (gpu), or the CPU.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto, global = true)]
+    device: DeviceChoice,
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Header fields and statistics of an MRC/CCP4 map.
+    #[command(after_help = "Example:\n  mapfold map-info tests/data/emd5778_fragment.ccp4 --json")]
+    MapInfo(cli::map_info::Args),
+    /// Simulate the density of a model at a resolution (paper eq. 2).
+    #[command(
+        after_help = "Examples:\n  mapfold simulate --model tests/data/3j6b_9.pdb --resolution 4 --voxel 1.0 -o sim.mrc\n  mapfold simulate --model tests/data/3j6b_9.pdb --resolution 4 --like tests/data/emd2566_3j6b_9.mrc -o sim.mrc"
+    )]
+    Simulate(cli::simulate::Args),
+    /// Compare a model with a reference: TM-score, RMSD, GDT-TS; structural alignment; CRscore.
+    #[command(
+        after_help = "Examples:\n  mapfold score --model decoy.pdb --reference native.pdb --json\n  mapfold score --model a.pdb --reference b.pdb --align\n  mapfold score --model ca_cloud.pdb --reference native.pdb --crscore"
+    )]
+    Score(cli::score::Args),
+    /// How well a model fits a map: PCC over the grid, PCC in a mask around the atoms, CC (eq. 6).
+    #[command(
+        after_help = "Example:\n  mapfold fit --model tests/data/3j6b_9.pdb --map tests/data/emd2566_3j6b_9.mrc --resolution 3.2 --json"
+    )]
+    Fit(cli::fit::Args),
+}
+
+fn main() {
+    let args = Cli::parse();
+    let level = match args.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .target(env_logger::Target::Stderr)
+        .init();
+    let global = cli::Global {
+        device: args.device,
+    };
+    let result = match &args.command {
+        Command::MapInfo(a) => cli::map_info::run(a, &global),
+        Command::Simulate(a) => cli::simulate::run(a, &global),
+        Command::Score(a) => cli::score::run(a, &global),
+        Command::Fit(a) => cli::fit::run(a, &global),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
