@@ -1,7 +1,9 @@
 //! TM-align against US-align on the 40 reference pairs of
 //! `reference/tmalign_pairs.tsv` (shared data): TM-scores normalised by each
-//! chain must agree within 0.01 on at least 38 pairs; aligned length and RMSD
-//! agreement is printed.
+//! chain must agree within 0.01 on at least 38 pairs, and so must aligned
+//! length (±2) and RMSD (±0.1 Å); every row's deviations are printed. Also
+//! sanity checks on a real chain: self-alignment, a rigidly moved copy, a
+//! truncated and a circularly permuted copy.
 
 use mapfold::geom::tmalign::tm_align;
 use mapfold::io::read_structure;
@@ -145,5 +147,115 @@ fn tmalign_reproduces_usalign_on_reference_pairs() {
     assert!(
         within >= 38,
         "only {within}/40 pairs within ±0.01 of US-align's TM-scores"
+    );
+    // The same alignment gives the same pairs within score_d8 and their RMSD.
+    assert!(
+        len_within_2 >= 38,
+        "aligned length off by > 2 on {} pairs",
+        40 - len_within_2
+    );
+    assert!(
+        rmsd_within_01 >= 38,
+        "RMSD off by > 0.1 Å on {} pairs",
+        40 - rmsd_within_01
+    );
+}
+
+/// Cα trace and sequence of the first chain of a shared structure.
+fn chain(test: &str, id: &str) -> Option<(Vec<mapfold::Vec3>, Vec<u8>)> {
+    let data = mapfold::data::shared_data_for_test(test)?;
+    let s = read_structure(&data.join(format!("structures/{id}.pdb")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = &s.chains[0];
+    Some((c.ca_coords(), c.ca_sequence().into_bytes()))
+}
+
+const CHAIN: &str = "0243_old_homstrad_1ewqa_A";
+
+#[test]
+fn self_alignment_and_rigid_copy_are_perfect() {
+    let Some((x, s)) = chain("self_alignment_and_rigid_copy_are_perfect", CHAIN) else {
+        return;
+    };
+    let n = x.len();
+    let r = tm_align(&x, &s, &x, &s);
+    println!(
+        "self: TM {} {} RMSD {} Lali {}",
+        r.tm_score_1, r.tm_score_2, r.rmsd, r.aligned_length
+    );
+    assert!((r.tm_score_1 - 1.0).abs() < 1e-9 && (r.tm_score_2 - 1.0).abs() < 1e-9);
+    assert!(r.rmsd < 1e-6);
+    assert_eq!(r.aligned_length, n);
+    assert_eq!(r.alignment, (0..n).map(|i| (i, i)).collect::<Vec<_>>());
+    assert!((r.seq_identity - 1.0).abs() < 1e-12);
+
+    let rot = nalgebra::Rotation3::from_euler_angles(0.7, -1.9, 2.4);
+    let shift = mapfold::Vec3::new(31.0, -12.5, 8.0);
+    let y: Vec<_> = x.iter().map(|p| rot * p + shift).collect();
+    let r = tm_align(&x, &s, &y, &s);
+    println!(
+        "rigid copy: TM {} {} RMSD {}",
+        r.tm_score_1, r.tm_score_2, r.rmsd
+    );
+    assert!((r.tm_score_1 - 1.0).abs() < 1e-9 && (r.tm_score_2 - 1.0).abs() < 1e-9);
+    assert!(r.rmsd < 1e-6 && r.aligned_length == n);
+    let worst = x
+        .iter()
+        .zip(&y)
+        .map(|(p, q)| (r.transform.apply(p) - q).norm())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-6, "transform misses the copy by {worst} Å");
+}
+
+#[test]
+fn truncated_chain_aligns_in_place() {
+    let Some((x, s)) = chain("truncated_chain_aligns_in_place", CHAIN) else {
+        return;
+    };
+    let (a, b) = (20, 80);
+    let r = tm_align(&x, &s, &x[a..b], &s[a..b]);
+    println!(
+        "truncated: TM {} {} RMSD {} Lali {}",
+        r.tm_score_1, r.tm_score_2, r.rmsd, r.aligned_length
+    );
+    // Every fragment residue sits on its original: TM by the fragment is 1 and
+    // TM by the full chain is exactly the covered fraction.
+    assert_eq!(r.alignment, (a..b).map(|i| (i, i - a)).collect::<Vec<_>>());
+    assert!((r.tm_score_2 - 1.0).abs() < 1e-9);
+    assert!((r.tm_score_1 - (b - a) as f64 / x.len() as f64).abs() < 1e-9);
+    assert!(r.rmsd < 1e-6);
+}
+
+#[test]
+fn circular_permutation_aligns_the_longer_part() {
+    let Some((x, s)) = chain("circular_permutation_aligns_the_longer_part", CHAIN) else {
+        return;
+    };
+    let n = x.len();
+    let k = n / 3;
+    let y: Vec<_> = x[k..].iter().chain(&x[..k]).copied().collect();
+    let sy: Vec<u8> = s[k..].iter().chain(&s[..k]).copied().collect();
+    let r = tm_align(&x, &s, &y, &sy);
+    println!(
+        "permuted at {k}: TM {} {} RMSD {} Lali {}",
+        r.tm_score_1, r.tm_score_2, r.rmsd, r.aligned_length
+    );
+    // TM-align keeps sequence order, so only one of the two segments can be
+    // matched: the longer one, exactly, giving TM ≥ (n − k)/n but well below 1.
+    let frac = (n - k) as f64 / n as f64;
+    assert!(
+        r.tm_score_1 >= frac - 1e-6 && r.tm_score_1 < frac + 0.1,
+        "{}",
+        r.tm_score_1
+    );
+    let exact = r
+        .alignment
+        .iter()
+        .filter(|&&(i, j)| i >= k && j == i - k)
+        .count();
+    assert!(
+        exact >= n - k - 2,
+        "only {exact} of {} residues matched in place",
+        n - k
     );
 }

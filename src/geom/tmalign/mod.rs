@@ -230,4 +230,18 @@ mod tests {
         // 1.24·∛(22 − 15) − 1.8 ≈ 0.57: above the 0.5 Å floor.
         assert!(final_d0(22.0).0 > 0.5);
     }
+
+    #[test]
+    fn chains_shorter_than_three_give_an_empty_result() {
+        let a = [Vec3::zeros(), Vec3::new(3.8, 0.0, 0.0)];
+        let b: Vec<Vec3> = (0..10)
+            .map(|i| Vec3::new(3.8 * i as f64, 0.0, 0.0))
+            .collect();
+        let r = tm_align(&a, b"AA", &b, b"AAAAAAAAAA");
+        assert_eq!(
+            (r.tm_score_1, r.tm_score_2, r.aligned_length),
+            (0.0, 0.0, 0)
+        );
+        assert!(r.alignment.is_empty());
+    }
 }
