@@ -294,9 +294,9 @@ pub fn to_bytes(map: &DensityMap) -> Vec<u8> {
     let mut h = vec![0u8; HEADER_LEN];
     let mut put_i =
         |word: usize, v: i32| h[4 * word..4 * word + 4].copy_from_slice(&v.to_le_bytes());
-    for a in 0..3 {
-        put_i(a, dims[a] as i32);
-        put_i(7 + a, dims[a] as i32);
+    for (a, &d) in dims.iter().enumerate() {
+        put_i(a, d as i32);
+        put_i(7 + a, d as i32);
         put_i(16 + a, a as i32 + 1);
     }
     put_i(3, 2);

@@ -183,12 +183,11 @@ impl DensityMap {
     /// Density at a point in Å by trilinear interpolation; `None` outside the grid.
     pub fn value_at(&self, p: Vec3) -> Option<f32> {
         let g = self.grid_coords(p);
-        for a in 0..3 {
-            if !(g[a] >= 0.0 && g[a] <= (self.dims[a] - 1) as f64) {
-                return None;
-            }
-        }
-        Some(self.interpolate_grid(g))
+        let inside = g
+            .iter()
+            .zip(self.dims)
+            .all(|(&g, n)| g >= 0.0 && g <= (n - 1) as f64);
+        inside.then(|| self.interpolate_grid(g))
     }
 
     /// Trilinear interpolation at fractional grid coordinates, clamped onto the
@@ -272,7 +271,8 @@ impl DensityMap {
             for a in 0..3 {
                 let l = lo[a].ceil().max(0.0);
                 let h = hi[a].floor().min((self.dims[a] - 1) as f64);
-                if !(l <= h) {
+                // Also false for NaN (a non-finite point or radius).
+                if l.partial_cmp(&h).is_none_or(|o| o.is_gt()) {
                     empty = true;
                     break;
                 }
