@@ -164,6 +164,12 @@ pub fn parse_header(bytes: &[u8]) -> Result<MrcHeader, String> {
     }
     let cell = [w.float(10), w.float(11), w.float(12)];
 
+    let angles = [w.float(13), w.float(14), w.float(15)];
+    if angles.iter().any(|&g| g != 0.0 && (g - 90.0).abs() > 0.01) {
+        // EM maps are orthogonal; mapfold's grid is too, so a skewed cell is
+        // read as if it were orthogonal.
+        log::warn!("cell angles {angles:?} are not 90°; the map is treated as orthogonal");
+    }
     let raw_order = [w.int(16), w.int(17), w.int(18)];
     // Some old writers leave MAPC/MAPR/MAPS at zero; they meant the default order.
     let axis_order = if raw_order == [0, 0, 0] {
