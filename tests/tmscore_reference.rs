@@ -124,3 +124,41 @@ fn whole_structures_pair_chains_by_position() {
     assert!((whole.rmsd - first.rmsd).abs() < 0.05);
     assert!(whole.d0 > first.d0 && whole.tm_score > first.tm_score);
 }
+
+/// CRscore on real chains: a decoy's Cα atoms, placed on the native by the
+/// TM-score superposition and stripped of their order, score lower as the
+/// decoy's noise grows, and every native atom finds a partner.
+#[test]
+fn crscore_of_decoy_clouds_falls_with_noise() {
+    use mapfold::geom::crscore::crscore_pairs;
+    let Some(data) =
+        mapfold::data::shared_data_for_test("crscore_of_decoy_clouds_falls_with_noise")
+    else {
+        return;
+    };
+    let native = read_structure(&data.join("structures/0232_old_homstrad_1axia_A.pdb")).unwrap();
+    let reference = native.chains[0].ca_coords();
+    let mut last = f64::INFINITY;
+    for noise in ["0.7", "2.0", "4.0"] {
+        let path = data.join(format!(
+            "reference/decoys/0232_old_homstrad_1axia_A_noise{noise}.pdb"
+        ));
+        let model = read_structure(&path).unwrap();
+        let tm = tm_score_chains(&model.chains[0], &native.chains[0]);
+        let mut cloud: Vec<_> = model.chains[0]
+            .ca_coords()
+            .iter()
+            .map(|p| tm.transform.apply(p))
+            .collect();
+        // Any order will do: sort by x to lose the chain's.
+        cloud.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let s = crscore_pairs(&cloud, &reference);
+        eprintln!(
+            "noise {noise}: CRscore {:.4} (pair RMSD {:.3} Å), TM-score {:.4}",
+            s.score, s.rmsd, tm.tm_score
+        );
+        assert_eq!(s.pairs.len(), reference.len());
+        assert!(s.score < last);
+        last = s.score;
+    }
+}
