@@ -2,7 +2,7 @@
 //!
 //! - [`mrc`]: MRC2014 / CCP4 density maps.
 //! - [`pdb`], [`mmcif`]: atomic models.
-//! - [`fasta`]: sequences.
+//! - [`fasta`] for sequences.
 //!
 //! Shared rules: `.gz` is accepted on input (and produced on output when the
 //! path ends in `.gz`); every error names the file; writers never leave a
