@@ -19,12 +19,10 @@ use std::path::{Path, PathBuf};
 /// An I/O or format error, always tied to the file it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message, not a `source`, so that error chains
+    // printed with `{:#}` do not say it twice.
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
 }
@@ -33,7 +31,7 @@ impl FileError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         FileError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         }
     }
     pub fn format(path: &Path, message: impl Into<String>) -> Self {
