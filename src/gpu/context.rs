@@ -148,7 +148,9 @@ impl GpuContext {
 
     /// The largest storage buffer one binding may hold, in bytes.
     pub fn max_binding_bytes(&self) -> u64 {
-        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 
     /// The compute pipeline for a shader's entry point, compiled once per process.

@@ -100,6 +100,7 @@ pub fn read_map(path: &Path) -> Result<DensityMap, FileError> {
 }
 
 /// Writes a float32 MRC2014 map (x fastest, origin in the header).
+#[allow(clippy::needless_range_loop)] // three axes, indexed in parallel arrays
 pub fn write_map(path: &Path, map: &DensityMap) -> Result<(), FileError> {
     let d = map.dims();
     let v = map.voxel_size();

@@ -81,7 +81,7 @@ impl VoxelMask {
     /// Every voxel.
     pub fn all(len: usize) -> Self {
         let mut words = vec![u32::MAX; len.div_ceil(32)];
-        if len % 32 != 0 {
+        if !len.is_multiple_of(32) {
             if let Some(last) = words.last_mut() {
                 *last = (1u32 << (len % 32)) - 1;
             }
