@@ -64,22 +64,32 @@ fn rank(t: wgpu::DeviceType) -> u8 {
 }
 
 /// Mesa's lavapipe warns on every start when XDG_RUNTIME_DIR is unset; give it a
-/// private directory (mode 0700, as the XDG spec requires) instead.
+/// private per-user directory (mode 0700, as the XDG spec requires) instead.
+/// Skipped when that directory exists but is not a directory we own.
 fn ensure_xdg_runtime_dir() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("mapfold-xdg-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("mapfold-xdg-{uid}"));
+        let _ = std::fs::create_dir(&dir);
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            return;
+        };
+        if !meta.is_dir() || meta.uid() != uid {
+            return;
+        }
+        if std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_err() {
+            return;
+        }
+        // Called once, from the OnceLock initialiser, before wgpu starts any thread.
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
     }
-    // Called once, from the OnceLock initialiser, before wgpu starts any thread.
-    std::env::set_var("XDG_RUNTIME_DIR", &dir);
 }
 
 async fn create() -> Result<GpuContext, GpuError> {

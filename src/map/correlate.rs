@@ -182,7 +182,10 @@ pub fn correlate(
     let n_masked = mask.count();
     let s = match backend {
         Backend::Cpu => sums_cpu(x.data(), y.data(), mask),
-        Backend::Gpu(ctx) => sums_gpu(ctx, x.data(), y.data(), mask),
+        Backend::Gpu(ctx) => {
+            let per_chunk = (((ctx.max_binding_bytes() / 4) as usize) / 32 * 32).max(32);
+            sums_gpu(ctx, x.data(), y.data(), mask, per_chunk)
+        }
     };
     Ok(s.finish(n, n_masked))
 }
@@ -306,9 +309,9 @@ struct Chunk {
     partial: wgpu::Buffer,
 }
 
-fn sums_gpu(ctx: &GpuContext, x: &[f32], y: &[f32], mask: &VoxelMask) -> Sums {
+/// `per_chunk`: voxels per chunk, a multiple of 32 within one storage binding.
+fn sums_gpu(ctx: &GpuContext, x: &[f32], y: &[f32], mask: &VoxelMask, per_chunk: usize) -> Sums {
     let n = x.len();
-    let per_chunk = (((ctx.max_binding_bytes() / 4) as usize) / 32 * 32).max(32);
     let chunks: Vec<Chunk> = (0..n.div_ceil(per_chunk))
         .map(|c| {
             let lo = c * per_chunk;
@@ -401,6 +404,31 @@ mod tests {
         assert!((c.pcc_masked - 1.0).abs() < 1e-12);
         assert!(c.pcc < 0.5);
         assert_eq!(c.n_masked, 21);
+    }
+
+    /// Maps larger than one storage binding are summed in chunks: force
+    /// 320-voxel chunks (the last one partial) and compare with the CPU.
+    #[test]
+    fn gpu_chunks_match_cpu() {
+        let Some(ctx) = gpu::gpu_for_test("gpu_chunks_match_cpu") else {
+            return;
+        };
+        let x: Vec<f32> = (0..2000)
+            .map(|i| ((i * 7919 % 613) as f32 * 0.01).sin() + 1.0)
+            .collect();
+        let y: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * 0.5 + ((i % 17) as f32) * 0.01)
+            .collect();
+        let a = map_from(x.clone());
+        let mask = VoxelMask::around_points(&a, &[Vec3::new(700.0, 0.0, 0.0)], 500.0);
+        let c = sums_cpu(&x, &y, &mask).finish(x.len(), mask.count());
+        let g = sums_gpu(ctx, &x, &y, &mask, 320).finish(x.len(), mask.count());
+        assert!((c.pcc - g.pcc).abs() < 1e-5, "{c:?} {g:?}");
+        assert!((c.pcc_masked - g.pcc_masked).abs() < 1e-5, "{c:?} {g:?}");
+        assert!((c.cross - g.cross).abs() < 1e-5 * c.cross, "{c:?} {g:?}");
+        assert!(c.pcc > 0.9 && c.pcc < 1.0);
     }
 
     #[test]
