@@ -8,6 +8,7 @@
 //! path ends in `.gz`); every error names the file; writers never leave a
 //! half-written file behind ([`write_atomically`]).
 
+pub mod builder;
 pub mod fasta;
 pub mod mmcif;
 pub mod mrc;
