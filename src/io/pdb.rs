@@ -175,7 +175,7 @@ pub fn encode_hy36(v: i64, width: u32) -> String {
 
 /// Residue names written as ATOM; other chain residues that read back as amino
 /// acids (MSE, SEP, ...) are written as HETATM, as the PDB does.
-fn is_standard(name: &str) -> bool {
+pub(crate) fn is_standard(name: &str) -> bool {
     matches!(
         name,
         "ALA"
