@@ -6,9 +6,12 @@
 //! - of alternate locations the first listed copy of each atom is kept, and when
 //!   alternate conformers carry different residue names (microheterogeneity) the
 //!   first residue name wins;
-//! - waters go to [`Structure::waters`], non-polymer residues to
-//!   [`Structure::ligands`], polymer residues to their chain; a chain interrupted
-//!   by ligands or waters and resumed stays one chain.
+//! - waters go to [`Structure::waters`]; a residue is a polymer residue, kept in
+//!   its chain, when any of its records is ATOM, when its name is a known amino
+//!   acid (MSE, SEP, ...), or when it has the backbone atoms N, CA and C (modified
+//!   amino acids missing from our table, such as PCA in antibody chains); other
+//!   residues go to [`Structure::ligands`]. A chain interrupted by ligands or
+//!   waters and resumed stays one chain.
 
 use crate::structure::{Atom, Chain, Residue, Structure};
 
@@ -23,7 +26,6 @@ struct Key {
     seq: i32,
     icode: Option<char>,
     name: String,
-    polymer: bool,
 }
 
 /// Collects atoms residue by residue; see the module doc for the policy.
@@ -32,6 +34,8 @@ pub struct Builder {
     s: Structure,
     key: Option<Key>,
     residue: Option<Residue>,
+    /// Whether a record of the open residue said it is a polymer residue.
+    polymer: bool,
     n_atoms: usize,
 }
 
@@ -41,6 +45,7 @@ pub struct Record<'a> {
     pub seq: i32,
     pub icode: Option<char>,
     pub res_name: &'a str,
+    /// An ATOM record (mmCIF group_PDB ATOM), or a known amino-acid name.
     pub polymer: bool,
     /// Alternate location indicator; `None` when blank.
     pub alt: Option<char>,
@@ -54,12 +59,7 @@ impl Builder {
     }
 
     pub fn add(&mut self, rec: Record) {
-        let same_place = |k: &Key| {
-            k.chain == rec.chain
-                && k.seq == rec.seq
-                && k.icode == rec.icode
-                && k.polymer == rec.polymer
-        };
+        let same_place = |k: &Key| k.chain == rec.chain && k.seq == rec.seq && k.icode == rec.icode;
         match &self.key {
             Some(k) if same_place(k) && k.name == rec.res_name => {}
             // A second conformer under another residue name: keep the first.
@@ -71,8 +71,8 @@ impl Builder {
                     seq: rec.seq,
                     icode: rec.icode,
                     name: rec.res_name.to_string(),
-                    polymer: rec.polymer,
                 });
+                self.polymer = false;
                 self.residue = Some(Residue {
                     name: rec.res_name.to_string(),
                     seq_num: rec.seq,
@@ -81,6 +81,7 @@ impl Builder {
                 });
             }
         }
+        self.polymer |= rec.polymer;
         let r = self.residue.as_mut().expect("residue opened above");
         // Alternate locations: keep the first listed copy of each atom name. A
         // blank-altloc duplicate is kept, as in the file, since nothing says which
@@ -99,7 +100,7 @@ impl Builder {
         let s = &mut self.s;
         if is_water(&key.name) {
             s.waters.push((key.chain, r));
-        } else if !key.polymer {
+        } else if !(self.polymer || ["N", "CA", "C"].iter().all(|n| r.atom(n).is_some())) {
             s.ligands.push((key.chain, r));
         } else {
             match s.chains.iter_mut().rev().find(|c| c.id == key.chain) {

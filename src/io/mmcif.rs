@@ -43,10 +43,15 @@ impl Token<'_> {
         !self.quoted && self.text.starts_with('_')
     }
     fn is_keyword(&self, kw: &str) -> bool {
-        !self.quoted
-            && self.text.len() >= kw.len()
-            && self.text[..kw.len()].eq_ignore_ascii_case(kw)
+        !self.quoted && starts_with_ignore_case(self.text, kw)
     }
+}
+
+/// ASCII case-insensitive prefix test that never slices inside a character.
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|b| b.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Splits CIF text into tokens. Errors (unterminated strings or text fields)
@@ -156,12 +161,11 @@ impl<'a> AtomSite<'a> {
 const CATEGORY: &str = "_atom_site.";
 
 fn atom_site_tag(t: &Token) -> Option<String> {
-    if !t.is_tag() || t.text.len() <= CATEGORY.len() {
+    if !t.is_tag() || t.text.len() <= CATEGORY.len() || !starts_with_ignore_case(t.text, CATEGORY) {
         return None;
     }
-    let (cat, item) = t.text.split_at(CATEGORY.len());
-    cat.eq_ignore_ascii_case(CATEGORY)
-        .then(|| item.to_ascii_lowercase())
+    // The prefix is ASCII, so its end is a character boundary.
+    Some(t.text[CATEGORY.len()..].to_ascii_lowercase())
 }
 
 fn find_atom_site<'a>(tokens: &[Token<'a>]) -> Result<AtomSite<'a>, String> {
@@ -211,7 +215,7 @@ fn find_atom_site<'a>(tokens: &[Token<'a>]) -> Result<AtomSite<'a>, String> {
                 columns.insert(name, k);
             }
             let values = tokens[first_value..i].to_vec();
-            if values.len() % tags.len() != 0 {
+            if !values.len().is_multiple_of(tags.len()) {
                 let line = values.last().map_or(t.line, |v| v.line);
                 return Err(format!(
                     "line {line}: the _atom_site loop has {} values, not a multiple of its {} columns",
@@ -361,7 +365,7 @@ fn cif_value(s: &str) -> String {
         || s == "."
         || ["data_", "loop_", "save_", "global_", "stop_"]
             .iter()
-            .any(|k| s.len() >= k.len() && s[..k.len()].eq_ignore_ascii_case(k));
+            .any(|k| starts_with_ignore_case(s, k));
     if !needs_quote {
         s.to_string()
     } else if !s.contains('\'') {

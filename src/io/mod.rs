@@ -2,7 +2,8 @@
 //!
 //! - [`mrc`]: MRC2014 / CCP4 density maps.
 //! - [`pdb`], [`mmcif`]: atomic models.
-//! - [`fasta`]: sequences.
+//! - [`fasta`]: protein sequences.
+//! - [`builder`]: the residue policy shared by the structure readers.
 //!
 //! Shared rules: `.gz` is accepted on input (and produced on output when the
 //! path ends in `.gz`); every error names the file; writers never leave a

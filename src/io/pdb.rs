@@ -245,11 +245,9 @@ fn write_atom_line(
     };
     let _ = writeln!(
         out,
-        "{record:<6}{serial}{sp}{name}{alt}{res:>3}{chain:>2}{seq}{icode}   {x:8.3}{y:8.3}{z:8.3}{occ:6.2}{b:6.2}          {el:>2}",
+        "{record:<6}{serial} {name} {res:>3}{chain:>2}{seq}{icode}   {x:8.3}{y:8.3}{z:8.3}{occ:6.2}{b:6.2}          {el:>2}",
         serial = encode_hy36(serial, 5),
-        sp = ' ',
         name = atom_name_field(&a.name, &element),
-        alt = ' ',
         res = last_chars(&r.name, 3),
         chain = last_chars(chain, 2),
         seq = encode_hy36(r.seq_num as i64, 4),
@@ -431,8 +429,7 @@ ATOM      4  CA  ALA A   2       1.000   2.000   3.000  1.00 10.00           C
         assert_eq!(decode_hy36("A0000"), Some(100000));
         assert_eq!(decode_hy36("a000"), Some(10000 + 26 * 36i64.pow(3)));
         for v in [-999i64, 0, 1, 9999, 10000, 123456, 1_000_000, 2_436_111] {
-            let w = if v < 2_000_000 { 5 } else { 5 };
-            assert_eq!(decode_hy36(&encode_hy36(v, w)), Some(v), "{v}");
+            assert_eq!(decode_hy36(&encode_hy36(v, 5)), Some(v), "{v}");
         }
         assert_eq!(decode_hy36("  -1"), Some(-1));
         assert_eq!(decode_hy36(" A1 "), None);
@@ -480,5 +477,25 @@ ATOM      4  CA  ALA A   2       1.000   2.000   3.000  1.00 10.00           C
         let back = parse(&to_pdb_string(&s)).unwrap();
         let b: Vec<f64> = back.atoms().map(|a| a.b_factor).collect();
         assert_eq!(b, vec![0.25, 10.25, 20.25, 30.25, 40.25]);
+    }
+
+    #[test]
+    fn hetatm_amino_acids_stay_in_the_chain_ligands_do_not() {
+        // PCA (pyroglutamate) opens antibody chains as HETATM; FMN is a cofactor.
+        let text = "\
+HETATM    1  N   PCA H   1     -57.965 -94.947  60.912  1.00 96.71           N
+HETATM    2  CA  PCA H   1     -58.576 -93.811  60.149  1.00 94.70           C
+HETATM    3  C   PCA H   1     -58.000 -93.000  60.000  1.00 94.70           C
+ATOM      4  N   VAL H   2     -57.000 -92.000  59.000  1.00 90.00           N
+ATOM      5  CA  VAL H   2     -56.000 -91.000  58.000  1.00 90.00           C
+HETATM    6  N1  FMN H 200      10.000  10.000  10.000  1.00 20.00           N
+HETATM    7  C2  FMN H 200      11.000  10.000  10.000  1.00 20.00           C
+HETATM    8  O   HOH H 301      12.000  10.000  10.000  1.00 20.00           O
+";
+        let s = parse(text).unwrap();
+        assert_eq!(s.chains[0].ca_sequence(), "EV");
+        assert_eq!(s.ligands.len(), 1);
+        assert_eq!(s.ligands[0].1.name, "FMN");
+        assert_eq!(s.waters.len(), 1);
     }
 }
