@@ -667,9 +667,7 @@ _atom_site.id
         };
         assert_eq!(strip(back), strip(s));
         assert!(text.contains(" C5' "));
-        assert!(text.contains(
-            "_entity.type\n1 polymer\n2 polymer\n3 non-polymer\n4 water\n"
-        ));
+        assert!(text.contains("_entity.type\n1 polymer\n2 polymer\n3 non-polymer\n4 water\n"));
         assert!(text.contains("'C D'"));
     }
 
