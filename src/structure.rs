@@ -149,6 +149,9 @@ pub fn one_letter_code(name: &str) -> Option<char> {
         "HYP" => 'P',
         "MLY" => 'K',
         "CSO" => 'C',
+        // Pyroglutamate, the cyclised N-terminal Gln/Glu of antibody chains; 'E'
+        // as in the data set's sequences (structures.tsv).
+        "PCA" => 'E',
         "ASX" => 'B',
         "GLX" => 'Z',
         _ => return None,

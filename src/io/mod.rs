@@ -2,12 +2,14 @@
 //!
 //! - [`mrc`]: MRC2014 / CCP4 density maps.
 //! - [`pdb`], [`mmcif`]: atomic models.
-//! - [`fasta`] for sequences.
+//! - [`fasta`]: protein sequences.
+//! - [`builder`]: the residue policy shared by the structure readers.
 //!
 //! Shared rules: `.gz` is accepted on input (and produced on output when the
 //! path ends in `.gz`); every error names the file; writers never leave a
 //! half-written file behind ([`write_atomically`]).
 
+pub mod builder;
 pub mod fasta;
 pub mod mmcif;
 pub mod mrc;
