@@ -12,7 +12,10 @@ const PLACED: &[(&str, &str)] = &[
     ("emd2566_3j6b/2566_3J6B_9.mrc", "emd2566_3j6b/3J6B_9.pdb"),
     ("emd5168_3mfp/emd_5168.map", "emd5168_3mfp/3MFP.pdb"),
     ("emd5168_3mfp/emd_5168_monomer.mrc", "emd5168_3mfp/3MFP.pdb"),
-    ("emd5778_fragment/test_map.ccp4", "emd5778_fragment/test_model.pdb"),
+    (
+        "emd5778_fragment/test_map.ccp4",
+        "emd5778_fragment/test_model.pdb",
+    ),
     ("sim_1yfq/1yfq.mrc", "sim_1yfq/1yfq.pdb"),
     ("sim_3fx2/3FX2.mrc", "sim_3fx2/3FX2.pdb"),
 ];
@@ -66,9 +69,21 @@ fn placed_models_sit_in_density() {
             100.0 * c.above_mean
         );
         // The cut-outs hold part of the model only; the rest must be mostly inside.
-        assert!(c.inside * 2 >= c.total.min(60), "{map}: only {} Cα inside", c.inside);
-        assert!(c.z_mean > 1.0, "{map}: Cα density only {:.2} σ above mean", c.z_mean);
-        assert!(c.above_mean > 0.8, "{map}: {:.2} of Cα above mean", c.above_mean);
+        assert!(
+            c.inside * 2 >= c.total.min(60),
+            "{map}: only {} Cα inside",
+            c.inside
+        );
+        assert!(
+            c.z_mean > 1.0,
+            "{map}: Cα density only {:.2} σ above mean",
+            c.z_mean
+        );
+        assert!(
+            c.above_mean > 0.8,
+            "{map}: {:.2} of Cα above mean",
+            c.above_mean
+        );
     }
 }
 
@@ -79,7 +94,10 @@ fn shifted_model_falls_off_the_density() {
     let map = mrc::read_map(&dir.join("emd2566_3j6b_9.mrc")).unwrap();
     let cas = read_structure(&dir.join("3j6b_9.pdb")).unwrap().ca_coords();
     let placed = ca_density(&map, &cas);
-    let shifted: Vec<_> = cas.iter().map(|p| p + mapfold::Vec3::new(5.0, -5.0, 0.0)).collect();
+    let shifted: Vec<_> = cas
+        .iter()
+        .map(|p| p + mapfold::Vec3::new(5.0, -5.0, 0.0))
+        .collect();
     let off = ca_density(&map, &shifted);
     eprintln!("placed {:.2} σ, shifted {:.2} σ", placed.z_mean, off.z_mean);
     assert!(placed.z_mean > 2.0 * off.z_mean.max(0.25));

@@ -26,9 +26,43 @@ pub struct Args {
     pub json: bool,
 }
 
+/// A model that does not sit in the map gives meaningless scores: say so
+/// instead (no atom inside is an error, fewer than half a warning).
+fn check_overlap(
+    model_path: &std::path::Path,
+    structure: &crate::structure::Structure,
+    map_path: &std::path::Path,
+    map: &crate::map::DensityMap,
+) -> anyhow::Result<()> {
+    let (lo, hi) = map.bounds();
+    let inside = |p: &crate::Vec3| (0..3).all(|a| p[a] >= lo[a] && p[a] <= hi[a]);
+    let total = structure.atoms().count();
+    let n_in = structure.atoms().filter(|a| inside(&a.pos)).count();
+    if total == 0 {
+        anyhow::bail!("{}: the model has no protein atoms", model_path.display());
+    }
+    if n_in == 0 {
+        anyhow::bail!(
+            "{} lies entirely outside the box of {} ({:.1}..{:.1}, {:.1}..{:.1}, {:.1}..{:.1} Å): is it placed in this map?",
+            model_path.display(),
+            map_path.display(),
+            lo.x, hi.x, lo.y, hi.y, lo.z, hi.z
+        );
+    }
+    if n_in * 2 < total {
+        log::warn!(
+            "only {n_in} of {total} atoms of {} lie inside the box of {}",
+            model_path.display(),
+            map_path.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     let structure = crate::io::read_structure(&args.model)?;
     let map = crate::io::mrc::read_map(&args.map)?;
+    check_overlap(&args.model, &structure, &args.map, &map)?;
     let backend = Backend::select(global.device)?;
     let s =
         correlate::fit_scores(&map, &structure, args.resolution, backend).with_context(|| {

@@ -43,7 +43,11 @@ fn load(path: &Path, chain: Option<&str>) -> anyhow::Result<Structure> {
     if let Some(id) = chain {
         let ids: Vec<&str> = s.chains.iter().map(|c| c.id.as_str()).collect();
         let Some(c) = s.chain(id).cloned() else {
-            bail!("{}: no chain {id:?} (chains: {})", path.display(), ids.join(", "));
+            bail!(
+                "{}: no chain {id:?} (chains: {})",
+                path.display(),
+                ids.join(", ")
+            );
         };
         s.chains = vec![c];
     }
@@ -103,8 +107,16 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
                 "length_reference": ca_t.len(),
             }));
         } else {
-            println!("TM-score (by reference, L={}) {:.4}", ca_t.len(), r.tm_score_2);
-            println!("TM-score (by model, L={})     {:.4}", ca_m.len(), r.tm_score_1);
+            println!(
+                "TM-score (by reference, L={}) {:.4}",
+                ca_t.len(),
+                r.tm_score_2
+            );
+            println!(
+                "TM-score (by model, L={})     {:.4}",
+                ca_m.len(),
+                r.tm_score_1
+            );
             println!("aligned length               {}", r.aligned_length);
             println!("RMSD                         {:.3} Å", r.rmsd);
             println!("sequence identity            {:.3}", r.seq_identity);
@@ -131,10 +143,12 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
         }));
     } else {
         println!("TM-score   {:.4} (L={n_ref}, d0={:.2} Å)", r.tm_score, r.d0);
-        println!("RMSD       {:.3} Å over {} common residues", r.rmsd, r.n_common);
+        println!(
+            "RMSD       {:.3} Å over {} common residues",
+            r.rmsd, r.n_common
+        );
         println!("GDT-TS     {:.4}", r.gdt_ts);
         println!("GDT-HA     {:.4}", r.gdt_ha);
     }
     Ok(())
 }
-

@@ -24,7 +24,10 @@ pub enum FileError {
     // The I/O error is part of the message, not a `source`, so that error chains
     // printed with `{:#}` do not say it twice.
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
 }
