@@ -10,6 +10,7 @@
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
 
+pub mod bench;
 pub mod ca;
 pub mod cli;
 pub mod data;
