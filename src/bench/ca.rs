@@ -321,7 +321,10 @@ mod tests {
         let std = (noise.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
         let want = clean.stats().std / 2.0;
         assert!(mean.abs() < 0.02 * want, "noise mean {mean}");
-        assert!((std / want - 1.0).abs() < 0.02, "noise std {std} want {want}");
+        assert!(
+            (std / want - 1.0).abs() < 0.02,
+            "noise std {std} want {want}"
+        );
         let c = benchmark_map(&s, 4.0, &opts, Backend::Cpu, "y").unwrap();
         assert_ne!(a.data(), c.data());
     }

@@ -60,16 +60,16 @@ pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileErr
     for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();
         let field = |c: usize| {
-            f.get(c).copied().ok_or_else(|| {
-                FileError::format(&path, format!("line {}: too few columns", n + 2))
-            })
+            f.get(c)
+                .copied()
+                .ok_or_else(|| FileError::format(&path, format!("line {}: too few columns", n + 2)))
         };
         let s = field(c_split)?;
         known.insert(s.to_string());
         if wanted.contains(&s) {
-            let length = field(c_len)?.parse().map_err(|_| {
-                FileError::format(&path, format!("line {}: bad length", n + 2))
-            })?;
+            let length = field(c_len)?
+                .parse()
+                .map_err(|_| FileError::format(&path, format!("line {}: bad length", n + 2)))?;
             out.push(Target {
                 id: field(c_id)?.to_string(),
                 length,
@@ -95,7 +95,8 @@ mod tests {
 
     #[test]
     fn test_split_is_the_ninety_benchmark_chains() {
-        let Some(dir) = crate::data::shared_data_for_test("test_split_is_the_ninety_benchmark_chains")
+        let Some(dir) =
+            crate::data::shared_data_for_test("test_split_is_the_ninety_benchmark_chains")
         else {
             return;
         };
@@ -104,6 +105,9 @@ mod tests {
         assert_eq!(t.iter().filter(|t| t.split == "test-hard").count(), 60);
         assert!(t.iter().all(|t| t.path(&dir).is_file()));
         let e = read_targets(&dir, "tset").unwrap_err().to_string();
-        assert!(e.contains("structures.tsv") && e.contains("test-hard"), "{e}");
+        assert!(
+            e.contains("structures.tsv") && e.contains("test-hard"),
+            "{e}"
+        );
     }
 }

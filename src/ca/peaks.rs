@@ -210,7 +210,10 @@ impl ExclusionGrid {
             for j in range(1) {
                 for i in range(0) {
                     let cell = &self.cells[i + self.n[0] * (j + self.n[1] * k)];
-                    if cell.iter().any(|(q, _)| (q - p).norm_squared() < self.min_d2) {
+                    if cell
+                        .iter()
+                        .any(|(q, _)| (q - p).norm_squared() < self.min_d2)
+                    {
                         return false;
                     }
                 }
