@@ -206,6 +206,6 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
             md.display()
         );
     }
-    anyhow::ensure!(rows.len() > 0 || targets.is_empty(), "every chain failed");
+    anyhow::ensure!(!rows.is_empty() || targets.is_empty(), "every chain failed");
     Ok(())
 }
