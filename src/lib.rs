@@ -9,6 +9,8 @@
 //! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
+//! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
+//! - [`bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 
 pub mod bench;
 pub mod ca;
