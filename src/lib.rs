@@ -10,7 +10,7 @@
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
 //! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
-//! - [`bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
+//! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 
 pub mod bench;
 pub mod ca;
