@@ -9,7 +9,11 @@
 //! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
+//! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
+//! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 
+pub mod bench;
+pub mod ca;
 pub mod cli;
 pub mod data;
 pub mod geom;

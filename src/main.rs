@@ -41,6 +41,16 @@ enum Command {
         after_help = "Example:\n  mapfold fit --model tests/data/3j6b_9.pdb --map tests/data/emd2566_3j6b_9.mrc --resolution 3.2 --json"
     )]
     Fit(cli::fit::Args),
+    /// A map to an unordered Cα cloud (PDB of CA atoms named UNK): CNN + peak picking, or a baseline.
+    #[command(
+        after_help = "Examples:\n  mapfold ca --map tests/data/emd2566_3j6b_9.mrc --length 195 --baseline greedy -o ca.pdb\n  mapfold ca --probability-map p_ca.mrc --length 195 -o ca.pdb --json"
+    )]
+    Ca(cli::ca::Args),
+    /// Benchmarks over ../shared/data: `bench ca` scores Cα clouds from simulated maps.
+    #[command(
+        after_help = "Example:\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
+    )]
+    Bench(cli::bench::Args),
 }
 
 fn main() {
@@ -61,6 +71,8 @@ fn main() {
         Command::Simulate(a) => cli::simulate::run(a, &global),
         Command::Score(a) => cli::score::run(a, &global),
         Command::Fit(a) => cli::fit::run(a, &global),
+        Command::Ca(a) => cli::ca::run(a, &global),
+        Command::Bench(a) => cli::bench::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

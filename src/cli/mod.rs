@@ -2,6 +2,8 @@
 //! its `run`, which calls the library and prints either text or, with `--json`,
 //! exactly one JSON object on stdout. Logs go to stderr.
 
+pub mod bench;
+pub mod ca;
 pub mod fit;
 pub mod map_info;
 pub mod score;

@@ -1,0 +1,211 @@
+//! `mapfold bench`: benchmarks over the shared data set. `bench ca` scores Cα
+//! clouds from simulated maps of a split's chains (see [`crate::bench::ca`]) and
+//! writes `ca_results.tsv` and `ca_summary.md` into the output directory.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::bench::ca::{self, Picker, SimOptions};
+use crate::ca::greedy::{pick_greedy, GreedyParams};
+use crate::gpu::Backend;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Cα clouds from simulated maps: CRscore (eq. 1) and paired RMSD per resolution.
+    Ca(CaArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Naive baseline: densest voxel centres 3.3 Å apart.
+    Greedy,
+    /// The greedy baseline with sub-voxel (log-parabola) refinement.
+    GreedyRefined,
+    /// 3D CNN + peak picking (needs the CNN weights).
+    Cnn,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CaArgs {
+    /// Split of structures.tsv: test (test-hard + test-easy), test-hard, test-easy, validation, train, all.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Resolutions in Å, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,4,5,6,8,10")]
+    pub resolutions: Vec<f64>,
+    /// Methods, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "greedy")]
+    pub method: Vec<Method>,
+    /// Only the first N chains of the split.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Seed of the noise generator.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Add Gaussian white noise with std = std(map)/SNR; clean maps without it.
+    #[arg(long)]
+    pub snr: Option<f64>,
+    /// Voxel size of the simulated maps in Å.
+    #[arg(long, default_value_t = 1.0)]
+    pub voxel: f64,
+    /// Data directory [default: $MAPFOLD_DATA or ../shared/data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output directory (created if needed).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
+    match &args.command {
+        BenchCommand::Ca(a) => run_ca(a, global),
+    }
+}
+
+fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
+    let data = match &args.data {
+        Some(d) => {
+            anyhow::ensure!(d.is_dir(), "{}: not a directory", d.display());
+            d.clone()
+        }
+        None => crate::data::shared_data_dir().context(
+            "the benchmark data are not here: ../shared/data not found (set MAPFOLD_DATA or --data)",
+        )?,
+    };
+    anyhow::ensure!(!args.resolutions.is_empty(), "no --resolutions given");
+    for &r in &args.resolutions {
+        anyhow::ensure!(r.is_finite() && r > 0.0, "bad resolution {r}");
+    }
+    if args.method.contains(&Method::Cnn) {
+        anyhow::bail!("the CNN weights are not available yet: use --method greedy");
+    }
+    let mut targets = crate::bench::read_targets(&data, &args.split)?;
+    if let Some(n) = args.limit {
+        targets.truncate(n);
+    }
+    let opts = SimOptions {
+        voxel: args.voxel,
+        snr: args.snr,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let backend = Backend::select(global.device)?;
+    log::info!(
+        "bench ca: {} chains of split '{}' from {}, resolutions {:?} Å, methods {:?}, voxel {} Å, margin {} Å, {}",
+        targets.len(),
+        args.split,
+        data.display(),
+        args.resolutions,
+        args.method,
+        opts.voxel,
+        opts.margin,
+        match opts.snr {
+            Some(s) => format!("white noise at SNR {s} (seed {})", opts.seed),
+            None => "no noise".into(),
+        }
+    );
+    let greedy = |m: &crate::map::DensityMap, l: usize| pick_greedy(m, l, &GreedyParams::default());
+    let refined = |m: &crate::map::DensityMap, l: usize| {
+        pick_greedy(
+            m,
+            l,
+            &GreedyParams {
+                refine: true,
+                ..Default::default()
+            },
+        )
+    };
+    let methods: Vec<(&str, &Picker)> = args
+        .method
+        .iter()
+        .map(|m| -> (&str, &Picker) {
+            match m {
+                Method::Greedy => ("greedy", &greedy),
+                Method::GreedyRefined => ("greedy-refined", &refined),
+                Method::Cnn => unreachable!("rejected above"),
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("{}: cannot create directory", args.output.display()))?;
+    let bar = indicatif::ProgressBar::new(targets.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} chains, {elapsed} (eta {eta})",
+        )
+        .expect("valid template"),
+    );
+    let start = Instant::now();
+    let (rows, failed) = ca::run_benchmark(
+        &data,
+        &targets,
+        &args.resolutions,
+        &methods,
+        &opts,
+        backend,
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    for (id, why) in &failed {
+        log::warn!("{id} failed: {why}");
+    }
+    let tsv = args.output.join("ca_results.tsv");
+    let md = args.output.join("ca_summary.md");
+    crate::io::write_atomically(&tsv, ca::results_tsv(&rows).as_bytes())?;
+    let summary = ca::summary_markdown(&rows);
+    let header = format!(
+        "Cα clouds from maps simulated (eq. 2) at {} Å voxels, {}; split {}, {} chains ({} failed); L = number of Cα.\n\n",
+        opts.voxel,
+        match opts.snr {
+            Some(s) => format!("white noise at SNR {s}, seed {}", opts.seed),
+            None => "no noise".into(),
+        },
+        args.split,
+        targets.len() - failed.len(),
+        failed.len()
+    );
+    crate::io::write_atomically(&md, format!("{header}{summary}").as_bytes())?;
+    if args.json {
+        let means: Vec<_> = ca::summarise(&rows)
+            .into_iter()
+            .map(|s| {
+                json!({
+                    "method": s.method, "resolution": s.resolution, "chains": s.n,
+                    "crscore": s.crscore, "rmsd_paired": s.rmsd_paired,
+                    "picked_fraction": s.picked_fraction, "seconds": s.seconds,
+                })
+            })
+            .collect();
+        super::print_json(&json!({
+            "results": tsv.display().to_string(),
+            "summary": md.display().to_string(),
+            "chains": targets.len(),
+            "failed": failed.iter().map(|(id, why)| json!({"id": id, "error": why})).collect::<Vec<_>>(),
+            "means": means,
+            "seconds": seconds,
+            "device": backend.name(),
+        }));
+    } else {
+        print!("{header}{summary}");
+        println!(
+            "{} and {} written in {seconds:.1} s",
+            tsv.display(),
+            md.display()
+        );
+    }
+    anyhow::ensure!(!rows.is_empty() || targets.is_empty(), "every chain failed");
+    Ok(())
+}
