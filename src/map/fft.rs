@@ -273,7 +273,10 @@ mod tests {
         let e_real: f64 = m.data().iter().map(|&v| (v as f64).powi(2)).sum();
         let e_freq: f64 = f.data().iter().map(|c| c.norm_sqr()).sum();
         let n = m.len() as f64;
-        assert!((e_freq / (n * e_real) - 1.0).abs() < 1e-10, "{e_freq} {e_real}");
+        assert!(
+            (e_freq / (n * e_real) - 1.0).abs() < 1e-10,
+            "{e_freq} {e_real}"
+        );
         let back = f.inverse();
         assert_eq!(back.dims(), m.dims());
         assert_eq!(back.origin(), m.origin());
@@ -335,14 +338,13 @@ mod tests {
             m.data_mut().copy_from_slice(&data);
             let r = radial_spectrum(&m);
             // Fit over the shells where the amplitude is well above f32 rounding.
-            let pts: Vec<(f64, f64)> = r
-                .k
-                .iter()
-                .zip(&r.amplitude)
-                .zip(&r.count)
-                .filter(|((&k, &a), &n)| n > 0 && k > 0.0 && a > 1e-3 * r.amplitude[0])
-                .map(|((&k, &a), _)| (k * k, a.ln()))
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                r.k.iter()
+                    .zip(&r.amplitude)
+                    .zip(&r.count)
+                    .filter(|((&k, &a), &n)| n > 0 && k > 0.0 && a > 1e-3 * r.amplitude[0])
+                    .map(|((&k, &a), _)| (k * k, a.ln()))
+                    .collect();
             assert!(pts.len() > 5);
             let n = pts.len() as f64;
             let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
@@ -372,7 +374,11 @@ mod tests {
         for d in [1usize, 2, 3, 4] {
             let v = g.data()[c + d] as f64;
             let want = (-((d * d) as f64) / (2.0 * sigma * sigma)).exp();
-            assert!((v / peak - want).abs() < 2e-3, "d {d}: {} vs {want}", v / peak);
+            assert!(
+                (v / peak - want).abs() < 2e-3,
+                "d {d}: {} vs {want}",
+                v / peak
+            );
         }
         // Normalised Gaussian: the total is preserved.
         let total: f64 = g.data().iter().map(|&v| v as f64).sum();
