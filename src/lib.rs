@@ -9,6 +9,7 @@
 //! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
+//! - [`training`]: simulated training samples for the Cα 3D CNN.
 
 pub mod cli;
 pub mod data;
@@ -18,6 +19,7 @@ pub mod io;
 pub mod map;
 pub mod sequence;
 pub mod structure;
+pub mod training;
 
 /// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.
 pub type Vec3 = nalgebra::Vector3<f64>;
