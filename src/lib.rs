@@ -11,6 +11,7 @@
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
 //! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
 //! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
+//! - [`training`]: simulated training samples for the Cα 3D CNN.
 
 pub mod bench;
 pub mod ca;
@@ -22,6 +23,7 @@ pub mod io;
 pub mod map;
 pub mod sequence;
 pub mod structure;
+pub mod training;
 
 /// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.
 pub type Vec3 = nalgebra::Vector3<f64>;
