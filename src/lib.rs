@@ -11,6 +11,7 @@
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
 
 pub mod cli;
+pub mod cnn;
 pub mod data;
 pub mod geom;
 pub mod gpu;

@@ -1,0 +1,1 @@
+//! The Cα-detection network (in progress).
