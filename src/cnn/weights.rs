@@ -183,7 +183,7 @@ pub fn weights_from_bytes(bytes: &[u8]) -> Result<CaNetwork, String> {
     let head_kernel = match head_shape.as_slice() {
         [2, cc, k, k2, k3] if *cc == c && k == k2 && k == k3 && (*k == 1 || *k == 3) => *k,
         s => return Err(format!(
-            "tensor 'head.conv.weight' has shape {s:?}, expected [2, {c}, k, k, k] with k = 1 or 3"
+            "tensor 'head.conv.weight' has shape {s:?}, expected [2, {c}, k, k, k] with k = 1 or 3 (channels={c})"
         )),
     };
     let mut conv = |p: &str, cin: usize, cout: usize, k: usize| -> Result<Conv3d, String> {
