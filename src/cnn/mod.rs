@@ -21,6 +21,7 @@ pub mod conv;
 pub mod infer;
 pub mod network;
 pub mod norm;
+pub mod shaders;
 pub mod weights;
 
 pub use infer::{predict_ca_probability, predict_class_probabilities, CnnError, InferenceOptions};
