@@ -28,18 +28,29 @@ fn bench(c: &mut Criterion) {
         b.iter(|| conv3d_slabs(&packed, dims, &input, &mut out, 16))
     });
     g.finish();
-    // A direct figure, since criterion has no FLOP/s unit.
-    let reps = 5;
+    // A direct figure, since criterion has no FLOP/s unit; also per CPU-second of
+    // this process, since other jobs on a shared machine steal wall time.
+    let reps = 20;
+    let cpu0 = process_cpu_seconds();
     let t = std::time::Instant::now();
     for _ in 0..reps {
         std::hint::black_box(conv3d_slabs(&packed, dims, &input, &mut out, 16));
     }
     let s = t.elapsed().as_secs_f64() / reps as f64;
+    let cpu = cpu0.and_then(|c0| process_cpu_seconds().map(|c1| (c1 - c0) / reps as f64));
     eprintln!(
-        "conv3d 32->32 on 48^3: {:.1} ms, {:.1} GFLOP/s",
+        "conv3d 32->32 on 48^3: {:.1} ms wall, {:.1} GFLOP/s ({} threads)",
         s * 1e3,
-        flops / s / 1e9
+        flops / s / 1e9,
+        rayon::current_num_threads()
     );
+    if let Some(cpu) = cpu {
+        eprintln!(
+            "  CPU time {:.1} ms/call: {:.1} GFLOP/s per busy core",
+            cpu * 1e3,
+            flops / cpu / 1e9
+        );
+    }
 
     let net = CaNetwork::random(NetworkMeta::paper(1.0), 2);
     let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
@@ -53,3 +64,12 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
+
+/// utime + stime of this process from /proc (Linux; `None` elsewhere).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
