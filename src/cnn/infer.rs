@@ -42,6 +42,10 @@ pub enum CnnError {
     ConstantMap,
     #[error("map contains non-finite values")]
     NonFinite,
+    #[error(
+        "map needs {need} bytes per activation buffer, the GPU binds at most {max}; use the CPU"
+    )]
+    TooLargeForGpu { need: u64, max: u64 },
 }
 
 /// P(Cα) at every voxel of `map`, on the same grid. The map must already be on
@@ -61,12 +65,7 @@ pub fn predict_class_probabilities(
     map: &DensityMap,
     opts: &InferenceOptions,
 ) -> Result<[DensityMap; 2], CnnError> {
-    let vs = map.voxel_size();
-    let want = net.meta.voxel_size;
-    if vs.iter().any(|v| ((v - want) / want).abs() > 0.01) {
-        return Err(CnnError::VoxelSize { map: vs, net: want });
-    }
-    let input = normalised_input(map.data())?;
+    let input = checked_input(net, map)?;
     let logits = if opts.f16_activations {
         forward::<half::f16>(net, map.dims(), &input, opts.slab)
     } else {
@@ -74,17 +73,37 @@ pub fn predict_class_probabilities(
     };
     let n = map.len();
     let (l0, l1) = logits.split_at(n);
-    let mut p0 = Vec::with_capacity(n);
-    let mut p1 = Vec::with_capacity(n);
-    for (&a, &b) in l0.iter().zip(l1) {
+    let mut probs = vec![0f32; 2 * n];
+    let (p0, p1) = probs.split_at_mut(n);
+    for i in 0..n {
         // Softmax over two classes, shifted by the max so exp never overflows.
+        let (a, b) = (l0[i], l1[i]);
         let m = a.max(b);
         let (e0, e1) = ((a - m).exp(), (b - m).exp());
-        p0.push(e0 / (e0 + e1));
-        p1.push(e1 / (e0 + e1));
+        p0[i] = e0 / (e0 + e1);
+        p1[i] = e1 / (e0 + e1);
     }
+    Ok(probability_maps(map, probs))
+}
+
+/// The network input for `map`: checks the voxel size against the network's
+/// (within 1 %) and normalises ([`normalised_input`]).
+pub fn checked_input(net: &CaNetwork, map: &DensityMap) -> Result<Vec<f32>, CnnError> {
+    let vs = map.voxel_size();
+    let want = net.meta.voxel_size;
+    if vs.iter().any(|v| ((v - want) / want).abs() > 0.01) {
+        return Err(CnnError::VoxelSize { map: vs, net: want });
+    }
+    normalised_input(map.data())
+}
+
+/// `[2][n]` softmax outputs as two maps on `map`'s grid.
+pub fn probability_maps(map: &DensityMap, mut probs: Vec<f32>) -> [DensityMap; 2] {
+    let n = map.len();
+    let p1 = probs.split_off(n);
+    let vs = map.voxel_size();
     let mk = |d| DensityMap::new(map.dims(), vs, map.origin(), d).expect("same grid as the input");
-    Ok([mk(p0), mk(p1)])
+    [mk(probs), mk(p1)]
 }
 
 /// Zero mean, unit standard deviation over the whole map: maps come in
