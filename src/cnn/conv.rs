@@ -334,3 +334,48 @@ fn conv_plane_impl<M: Madd>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The portable kernel (used where AVX2/FMA are missing) gives what the
+    /// detected one gives, so the fallback is tested on machines that never run it.
+    #[test]
+    fn generic_kernel_matches_detected_kernel() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (cin, cout, k) = (5, 7, 3);
+        let conv = Conv3d {
+            cin,
+            cout,
+            k,
+            weight: (0..cout * cin * 27)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect(),
+            bias: (0..cout).map(|_| rng.random_range(-1.0..1.0)).collect(),
+        };
+        let packed = PackedConv::new(&conv);
+        let (nx, ny, sz) = (21, 6, 3);
+        let pad = Pad::new(k, nx, ny, sz);
+        let inp: Vec<f32> = (0..cin * pad.channel_len())
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let tile = COB * ny * nx;
+        for blk in 0..packed.nblk {
+            for z in 0..sz {
+                let mut a = vec![0f32; tile];
+                let mut b = vec![0f32; tile];
+                conv_plane(Isa::Generic, &packed, blk, &inp, pad, z, ny, nx, &mut a);
+                conv_plane(Isa::detect(), &packed, blk, &inp, pad, z, ny, nx, &mut b);
+                let d = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0f32, f32::max);
+                assert!(d < 1e-4, "block {blk} z {z}: {d}");
+                assert!(a.iter().any(|v| *v != 0.0));
+            }
+        }
+    }
+}
