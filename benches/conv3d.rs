@@ -24,8 +24,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("conv3d");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function("32to32_48cubed_slab16", |b| {
-        b.iter(|| conv3d_slabs(&packed, dims, &input, &mut out, 16))
+    g.bench_function("32to32_48cubed_slab4", |b| {
+        b.iter(|| conv3d_slabs(&packed, dims, &input, &mut out, 4))
     });
     g.finish();
     // A direct figure, since criterion has no FLOP/s unit; also per CPU-second of
@@ -34,7 +34,7 @@ fn bench(c: &mut Criterion) {
     let cpu0 = process_cpu_seconds();
     let t = std::time::Instant::now();
     for _ in 0..reps {
-        std::hint::black_box(conv3d_slabs(&packed, dims, &input, &mut out, 16));
+        std::hint::black_box(conv3d_slabs(&packed, dims, &input, &mut out, 4));
     }
     let s = t.elapsed().as_secs_f64() / reps as f64;
     let cpu = cpu0.and_then(|c0| process_cpu_seconds().map(|c1| (c1 - c0) / reps as f64));
@@ -57,7 +57,10 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("network");
     g.sample_size(10);
     g.bench_function("paper_c32_b10_48cubed_f32", |b| {
-        b.iter(|| forward::<f32>(&net, dims, &x, 16))
+        b.iter(|| forward::<f32>(&net, dims, &x, 4))
+    });
+    g.bench_function("paper_c32_b10_48cubed_f16", |b| {
+        b.iter(|| forward::<half::f16>(&net, dims, &x, 4))
     });
     g.finish();
 }
