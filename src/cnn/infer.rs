@@ -8,6 +8,10 @@
 //! the input and output maps (3·N·4 bytes). Instance norm needs statistics over
 //! the whole map before any voxel can go on to the next layer, so one whole-map
 //! buffer per live tensor is the minimum without recomputation.
+//!
+//! Measured peak RSS, C = 32, B = 10, 96³ map (N = 884 736): 384 MB with f32
+//! activations (3·C·N·4 = 340 MB predicted for the activations alone), 218 MB
+//! with f16 (170 MB predicted): ≈ 430 and 250 bytes per voxel.
 
 use super::conv::{conv3d_slabs, Act, PackedConv};
 use super::network::{CaNetwork, InstanceNorm};
@@ -23,7 +27,8 @@ pub struct InferenceOptions {
     /// 160³, slab 2/4: 107/96 GFLOP/s (2 Zen 4 cores).
     pub slab: usize,
     /// Store the whole-map activations as f16 (half the memory; convolutions
-    /// still accumulate in f32).
+    /// still accumulate in f32). On EMD-2566 with a random C = 8, B = 2 network
+    /// P(Cα) moved by at most 3.4e-3 (mean 1.3e-4) against f32.
     pub f16_activations: bool,
 }
 
