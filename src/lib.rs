@@ -16,6 +16,7 @@
 pub mod bench;
 pub mod ca;
 pub mod cli;
+pub mod cnn;
 pub mod data;
 pub mod geom;
 pub mod gpu;
