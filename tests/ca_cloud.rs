@@ -351,3 +351,57 @@ fn cli_bench_ca_without_data_says_so() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("shared/data not found"), "{err}");
 }
+
+/// The CNN route end to end with weights from files (seeded random weights: this
+/// checks the plumbing — resampling, both networks, consensus, output — not
+/// accuracy, which the bundled weights' tests and BENCHMARKS.md cover).
+#[test]
+fn cli_ca_cnn_route_with_weight_files() {
+    use mapfold::cnn::{save_weights, CaNetwork, NetworkMeta};
+    let dir = tempfile::tempdir().unwrap();
+    let mut meta = NetworkMeta::paper(1.0);
+    meta.channels = 4;
+    meta.blocks = 1;
+    let (wa, wb) = (
+        dir.path().join("a.safetensors"),
+        dir.path().join("b.safetensors"),
+    );
+    save_weights(&CaNetwork::random(meta.clone(), 1), &wa).unwrap();
+    save_weights(&CaNetwork::random(meta, 2), &wb).unwrap();
+    let out = dir.path().join("ca.pdb");
+    let prob = dir.path().join("p.mrc");
+    let map = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/emd2566_3j6b_9.mrc");
+    let o = Command::new(env!("CARGO_BIN_EXE_mapfold"))
+        .args(["ca", "--map", map.to_str().unwrap(), "--length", "50", "-o"])
+        .arg(&out)
+        .args([
+            "--weights-a",
+            wa.to_str().unwrap(),
+            "--weights-b",
+            wb.to_str().unwrap(),
+        ])
+        .args([
+            "--save-probability",
+            prob.to_str().unwrap(),
+            "--json",
+            "--device",
+            "cpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["method"], "cnn");
+    assert!(v["n_atoms"].as_u64().unwrap() >= 50);
+    // No --resolution: it was estimated from the map (EMD-2566 is about 3.2 Å).
+    assert_eq!(v["resolution_estimated"], true);
+    let r = v["resolution"].as_f64().unwrap();
+    assert!((2.0..6.0).contains(&r), "estimated resolution {r}");
+    // The probability map is on the network's 1 Å grid, covering the input map.
+    let p = mapfold::io::mrc::read_map(&prob).unwrap();
+    assert_eq!(p.voxel_size(), [1.0; 3]);
+    assert_eq!(p.dims(), [46, 69, 62]);
+    assert!(p.data().iter().all(|&x| (0.0..=1.0).contains(&x)));
+    let cloud = mapfold::ca::CaCloud::read(&out).unwrap();
+    assert_eq!(cloud.len() as u64, v["n_atoms"].as_u64().unwrap());
+}

@@ -10,6 +10,7 @@
 //! numbered from 1) with each atom's score in the B-factor column; the atoms
 //! carry no sequence order.
 
+pub mod detect;
 pub mod greedy;
 pub mod peaks;
 

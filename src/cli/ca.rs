@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use crate::ca::detect::CaDetector;
 use crate::ca::greedy::{pick_greedy, GreedyParams};
 use crate::ca::peaks::{pick_peaks, PeakParams};
 use crate::ca::CaCloud;
@@ -39,9 +40,18 @@ pub struct Args {
     /// A ready P(Cα) map (values in [0, 1]) to pick peaks from, instead of running the CNN.
     #[arg(long)]
     pub probability_map: Option<PathBuf>,
-    /// Map resolution in Å (an input of the CNN).
+    /// Map resolution in Å; when absent it is estimated from the map and reported.
     #[arg(long)]
     pub resolution: Option<f64>,
+    /// Weights of network A (safetensors) instead of the bundled ones.
+    #[arg(long)]
+    pub weights_a: Option<PathBuf>,
+    /// Weights of network B instead of the bundled ones (with --weights-a only A runs unless this is given too).
+    #[arg(long, requires = "weights_a")]
+    pub weights_b: Option<PathBuf>,
+    /// Also write network A's P(Cα) map (MRC) here.
+    #[arg(long)]
+    pub save_probability: Option<PathBuf>,
     /// Minimum distance between atoms in Å.
     #[arg(long, default_value_t = 3.3)]
     pub min_distance: f64,
@@ -50,16 +60,22 @@ pub struct Args {
     pub json: bool,
 }
 
-/// P(Cα) per voxel from the 3D CNN. The weights are not part of the crate yet;
-/// when they are, this is the only function that changes.
-fn cnn_probability(
-    _map: &DensityMap,
-    _resolution: Option<f64>,
-    _backend: Backend,
-) -> anyhow::Result<DensityMap> {
-    anyhow::bail!(
-        "the CNN weights are not available yet: use --baseline greedy, or --probability-map P.mrc"
-    )
+/// The two networks: from --weights-a/--weights-b, else the bundled ones.
+pub fn load_detector(args: &Args) -> anyhow::Result<CaDetector> {
+    let (a, b) = match &args.weights_a {
+        Some(pa) => {
+            let a = crate::cnn::load_weights(pa)?;
+            let b = match &args.weights_b {
+                Some(pb) => Some(crate::cnn::load_weights(pb)?),
+                None => None,
+            };
+            (a, b)
+        }
+        None => crate::cnn::bundled::networks().map_err(|e| anyhow::anyhow!(e))?,
+    };
+    let mut det = CaDetector::new(a, b)?;
+    det.peaks.min_distance = args.min_distance;
+    Ok(det)
 }
 
 pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
@@ -95,11 +111,40 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
                         .expect("clap requires --map or --probability-map"),
                 )?;
                 let backend = Backend::select(global.device)?;
-                let prob = cnn_probability(&map, args.resolution, backend)?;
-                (peaks(&prob, args)?, backend.name(), "cnn")
+                let det = load_detector(args)?;
+                let found = det.detect(&map, args.length, backend)?;
+                if let Some(p) = &args.save_probability {
+                    crate::io::mrc::write_map(p, &found.probability)?;
+                }
+                if let Some(score) = found.agreement {
+                    log::info!(
+                        "networks A and B agree with CRscore {score:.3}: {}",
+                        if found.consensus {
+                            "clouds averaged"
+                        } else {
+                            "using A's cloud"
+                        }
+                    );
+                }
+                (found.cloud, found.device, "cnn")
             }
         };
     let seconds = start.elapsed().as_secs_f64();
+    // The networks do not need the resolution, but users and later stages do:
+    // report the given one, or an estimate from the map's spectrum.
+    let (resolution, estimated) = match (args.resolution, &args.map) {
+        (Some(r), _) => (Some(r), false),
+        (None, Some(p)) => {
+            let est = crate::map::resolution::estimate_resolution(&read(p)?);
+            log::info!(
+                "estimated resolution {:.2} Å (fit rms {:.2})",
+                est.resolution,
+                est.fit_rms
+            );
+            (Some(est.resolution), true)
+        }
+        (None, None) => (None, false),
+    };
     log::info!("{method}: {} atoms in {seconds:.3} s", cloud.len());
     if cloud.len() < args.length {
         log::warn!(
@@ -117,6 +162,8 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
             "n_atoms": cloud.len(),
             "seconds": seconds,
             "device": device,
+            "resolution": resolution,
+            "resolution_estimated": estimated,
         }));
     } else {
         println!(
@@ -124,6 +171,14 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
             args.output.display(),
             cloud.len()
         );
+        if let Some(r) = resolution {
+            let how = if estimated {
+                "estimated from the map"
+            } else {
+                "given"
+            };
+            println!("resolution {r:.2} Å ({how})");
+        }
     }
     Ok(())
 }

@@ -17,6 +17,7 @@
 //! - [`norm`]: instance norm (+ ReLU, + residual add).
 //! - [`infer`]: the forward pass over a whole map, bounded memory.
 
+pub mod bundled;
 pub mod conv;
 pub mod gpu;
 pub mod infer;
