@@ -266,7 +266,7 @@ fn cli_ca_without_baseline_or_probabilities_says_the_cnn_is_missing() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("CNN weights are not available"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no trained Cα networks"));
     assert!(!out.exists());
 }
 

@@ -30,7 +30,7 @@ use crate::structure::Structure;
 
 /// Anything that turns a map and a length into a Cα cloud: the greedy
 /// baseline, peak picking behind a CNN.
-pub type Picker = dyn Fn(&DensityMap, usize) -> CaCloud + Sync;
+pub type Picker<'a> = dyn Fn(&DensityMap, usize) -> CaCloud + Sync + 'a;
 
 /// How benchmark maps are made.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,7 +133,7 @@ pub fn evaluate_chain(
     target: &Target,
     structure: &Structure,
     resolutions: &[f64],
-    methods: &[(&str, &Picker)],
+    methods: &[(&str, &Picker<'_>)],
     opts: &SimOptions,
     backend: Backend,
 ) -> anyhow::Result<Vec<CaResult>> {
@@ -171,7 +171,7 @@ pub fn run_benchmark(
     data_dir: &Path,
     targets: &[Target],
     resolutions: &[f64],
-    methods: &[(&str, &Picker)],
+    methods: &[(&str, &Picker<'_>)],
     opts: &SimOptions,
     backend: Backend,
     done: &(dyn Fn() + Sync),

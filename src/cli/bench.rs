@@ -30,8 +30,12 @@ pub enum Method {
     Greedy,
     /// The greedy baseline with sub-voxel (log-parabola) refinement.
     GreedyRefined,
-    /// 3D CNN + peak picking (needs the CNN weights).
+    /// The paper's route: networks A and B, peak picking, consensus (as `mapfold ca`).
     Cnn,
+    /// Network A alone (trained on clean simulated maps) + peak picking.
+    CnnA,
+    /// Network B alone (fine-tuned on degraded maps) + peak picking.
+    CnnB,
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +61,12 @@ pub struct CaArgs {
     /// Voxel size of the simulated maps in Å.
     #[arg(long, default_value_t = 1.0)]
     pub voxel: f64,
+    /// Weights of network A instead of the bundled ones.
+    #[arg(long)]
+    pub weights_a: Option<PathBuf>,
+    /// Weights of network B instead of the bundled ones.
+    #[arg(long, requires = "weights_a")]
+    pub weights_b: Option<PathBuf>,
     /// Data directory [default: $MAPFOLD_DATA or ../shared/data].
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -88,9 +98,30 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
     for &r in &args.resolutions {
         anyhow::ensure!(r.is_finite() && r > 0.0, "bad resolution {r}");
     }
-    if args.method.contains(&Method::Cnn) {
-        anyhow::bail!("the CNN weights are not available yet: use --method greedy");
-    }
+    let uses_cnn = args
+        .method
+        .iter()
+        .any(|m| matches!(m, Method::Cnn | Method::CnnA | Method::CnnB));
+    let detector = if uses_cnn {
+        let (a, b) = match &args.weights_a {
+            Some(pa) => (
+                crate::cnn::load_weights(pa)?,
+                args.weights_b
+                    .as_ref()
+                    .map(|pb| crate::cnn::load_weights(pb))
+                    .transpose()?,
+            ),
+            None => crate::cnn::bundled::networks().map_err(|e| anyhow::anyhow!(e))?,
+        };
+        let needs_b = args.method.contains(&Method::CnnB);
+        anyhow::ensure!(
+            !needs_b || b.is_some(),
+            "--method cnn-b needs network B (--weights-b)"
+        );
+        Some(crate::ca::detect::CaDetector::new(a, b)?)
+    } else {
+        None
+    };
     let mut targets = crate::bench::read_targets(&data, &args.split)?;
     if let Some(n) = args.limit {
         targets.truncate(n);
@@ -127,14 +158,47 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
             },
         )
     };
-    let methods: Vec<(&str, &Picker)> = args
+    // The networks run on the CPU inside the per-chain rayon tasks; the GPU
+    // context is not shared across threads here.
+    let cnn = |m: &crate::map::DensityMap, l: usize| {
+        let det = detector.as_ref().expect("loaded above");
+        det.detect(m, l, Backend::Cpu)
+            .map(|d| d.cloud)
+            .unwrap_or_else(|e| {
+                log::warn!("CNN failed on a map: {e}");
+                crate::ca::CaCloud::default()
+            })
+    };
+    let single = |m: &crate::map::DensityMap, l: usize, use_b: bool| {
+        let det = detector.as_ref().expect("loaded above");
+        let net = if use_b {
+            det.net_b.as_ref().expect("checked above")
+        } else {
+            &det.net_a
+        };
+        match det
+            .network_grid(m)
+            .and_then(|g| det.probability(net, &g, Backend::Cpu))
+        {
+            Ok(p) => crate::ca::peaks::pick_peaks(&p, l, &det.peaks),
+            Err(e) => {
+                log::warn!("CNN failed on a map: {e}");
+                crate::ca::CaCloud::default()
+            }
+        }
+    };
+    let cnn_a = |m: &crate::map::DensityMap, l: usize| single(m, l, false);
+    let cnn_b = |m: &crate::map::DensityMap, l: usize| single(m, l, true);
+    let methods: Vec<(&str, &Picker<'_>)> = args
         .method
         .iter()
-        .map(|m| -> (&str, &Picker) {
+        .map(|m| -> (&str, &Picker<'_>) {
             match m {
                 Method::Greedy => ("greedy", &greedy),
                 Method::GreedyRefined => ("greedy-refined", &refined),
-                Method::Cnn => unreachable!("rejected above"),
+                Method::Cnn => ("cnn", &cnn),
+                Method::CnnA => ("cnn-a", &cnn_a),
+                Method::CnnB => ("cnn-b", &cnn_b),
             }
         })
         .collect();
