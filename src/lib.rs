@@ -9,9 +9,15 @@
 //! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
-//! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
+//! - [`cnn`]: the Cα-detection 3D CNN (network, weights, CPU and WGSL inference).
+//! - [`ca`]: Cα clouds from maps: the two networks and their consensus, peak
+//!   picking on P(Cα), the greedy baseline.
 //! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
-//! - [`training`]: simulated training samples for the Cα 3D CNN.
+//! - [`training`]: training the Cα 3D CNN on simulated maps.
+//!
+//! Data flow so far: map → [`io::mrc`] → [`map::DensityMap`] → resampled to the
+//! network grid → [`cnn`] (P(Cα)) → [`ca::peaks`] → [`ca::CaCloud`]; the
+//! templates, assembly and `build` stages of `../shared/DESIGN.md` come next.
 
 pub mod bench;
 pub mod ca;
