@@ -1,7 +1,7 @@
 //! 3D convolution (stride 1, zero 'same' padding) on the CPU, one z-slab at a time.
 //!
-//! out[co][z][y][x] = b[co] + Σ_{ci,dz,dy,dx} w[co][ci][dz][dy][dx] · in[ci][z+dz−h][y+dy−h][x+dx−h],
-//! h = k/2 (cross-correlation, as PyTorch's Conv3d). This is >95 % of the
+//! `out[co][z][y][x] = b[co] + Σ_{ci,dz,dy,dx} w[co][ci][dz][dy][dx] · in[ci][z+dz−h][y+dy−h][x+dx−h]`,
+//! `h = k/2` (cross-correlation, as PyTorch's Conv3d). This is >95 % of the
 //! network's work, so the kernel is blocked: weights are reordered once to
 //! `[co-block][ci][kz][ky][kx][COB]`, and each inner step loads XT contiguous
 //! input values along x and updates a COB×XT register tile of accumulators

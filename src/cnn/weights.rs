@@ -5,13 +5,13 @@
 //! | name | shape |
 //! |---|---|
 //! | `stem.conv.weight` | [C, 1, 3, 3, 3] |
-//! | `stem.conv.bias` | [C] |
-//! | `stem.norm.weight`, `stem.norm.bias` | [C] (instance-norm γ, β) |
+//! | `stem.conv.bias` | `[C]` |
+//! | `stem.norm.weight`, `stem.norm.bias` | `[C]` (instance-norm γ, β) |
 //! | `blocks.{i}.conv1.weight`, `blocks.{i}.conv2.weight` | [C, C, 3, 3, 3] |
-//! | `blocks.{i}.conv1.bias`, `blocks.{i}.conv2.bias` | [C] |
-//! | `blocks.{i}.norm1.weight`, `.norm1.bias`, `.norm2.weight`, `.norm2.bias` | [C] |
+//! | `blocks.{i}.conv1.bias`, `blocks.{i}.conv2.bias` | `[C]` |
+//! | `blocks.{i}.norm1.weight`, `.norm1.bias`, `.norm2.weight`, `.norm2.bias` | `[C]` |
 //! | `head.conv.weight` | [2, C, k, k, k], k = 1 or 3 |
-//! | `head.conv.bias` | [2] |
+//! | `head.conv.bias` | `[2]` |
 //!
 //! `__metadata__` (all values strings): `architecture` = "cr-i-tasser-resnet3d",
 //! `channels`, `blocks`, `voxel_size` (Å), `training_data`, `split`, `epochs`,

@@ -4,8 +4,8 @@
 //!
 //! The alignment maximises TM-score = (1/L) Σ 1/(1 + (dᵢ/d0)²) with
 //! d0 = 1.24·∛(L − 15) − 1.8 (0.5 Å for L ≤ 21, and never below 0.5 Å).
-//! Five initial alignments ([`initial`]) are each refined by alternating DP on
-//! the superposed chains and TM-score superposition search ([`search`]); the
+//! Five initial alignments (`initial`) are each refined by alternating DP on
+//! the superposed chains and TM-score superposition search (`search`); the
 //! best alignment is then superposed once more, pairs farther apart than
 //! score_d8 = 1.5·L_min^0.3 + 3.5 Å are dropped, and TM-score is computed on
 //! the rest normalised by either chain's length.
