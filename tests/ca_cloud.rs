@@ -405,3 +405,33 @@ fn cli_ca_cnn_route_with_weight_files() {
     let cloud = mapfold::ca::CaCloud::read(&out).unwrap();
     assert_eq!(cloud.len() as u64, v["n_atoms"].as_u64().unwrap());
 }
+
+#[test]
+fn cli_bench_ca_on_the_real_maps() {
+    let Some(data) = mapfold::data::shared_data_for_test("cli_bench_ca_on_the_real_maps") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let o = mapfold()
+        .args(["bench", "ca", "--split", "real", "--method", "greedy", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tsv = std::fs::read_to_string(dir.path().join("ca_results.tsv")).unwrap();
+    let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 3, "{tsv}");
+    for r in &rows {
+        assert_eq!(r[1], "real");
+        // The whole placed chain lies in the cut-outs: L is the model's Cα count.
+        let expected = match r[0] {
+            "EMD-2566/3J6B_9" => "195",
+            "EMD-5168/3MFP_monomer" => "369",
+            "EMD-5778_fragment" => "28",
+            other => panic!("unexpected map {other}"),
+        };
+        assert_eq!(r[4], expected);
+    }
+}

@@ -40,7 +40,8 @@ pub enum Method {
 
 #[derive(Debug, clap::Args)]
 pub struct CaArgs {
-    /// Split of structures.tsv: test (test-hard + test-easy), test-hard, test-easy, validation, train, all.
+    /// Split of structures.tsv: test (test-hard + test-easy), test-hard, test-easy, validation, train, all;
+    /// or `real`: the real maps with placed models in ../shared/data/maps.
     #[arg(long, default_value = "test")]
     pub split: String,
     /// Resolutions in Å, comma-separated.
@@ -122,7 +123,12 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut targets = crate::bench::read_targets(&data, &args.split)?;
+    let real = args.split == "real";
+    let mut targets = if real {
+        Vec::new()
+    } else {
+        crate::bench::read_targets(&data, &args.split)?
+    };
     if let Some(n) = args.limit {
         targets.truncate(n);
     }
@@ -212,15 +218,19 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
         .expect("valid template"),
     );
     let start = Instant::now();
-    let (rows, failed) = ca::run_benchmark(
-        &data,
-        &targets,
-        &args.resolutions,
-        &methods,
-        &opts,
-        backend,
-        &|| bar.inc(1),
-    );
+    let (rows, failed) = if real {
+        ca::run_real(&data, &methods)
+    } else {
+        ca::run_benchmark(
+            &data,
+            &targets,
+            &args.resolutions,
+            &methods,
+            &opts,
+            backend,
+            &|| bar.inc(1),
+        )
+    };
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     for (id, why) in &failed {
@@ -230,7 +240,13 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
     let md = args.output.join("ca_summary.md");
     crate::io::write_atomically(&tsv, ca::results_tsv(&rows).as_bytes())?;
     let summary = ca::summary_markdown(&rows);
-    let header = format!(
+    let header = if real {
+        format!(
+            "Cα clouds from the real maps with placed models ({} maps); truth and L = the model's Cα inside the map box; resolutions from the literature.\n\n",
+            ca::REAL_MAPS.len()
+        )
+    } else {
+        format!(
         "Cα clouds from maps simulated (eq. 2) at {} Å voxels, {}; split {}, {} chains ({} failed); L = number of Cα.\n\n",
         opts.voxel,
         match opts.snr {
@@ -240,7 +256,8 @@ fn run_ca(args: &CaArgs, global: &super::Global) -> anyhow::Result<()> {
         args.split,
         targets.len() - failed.len(),
         failed.len()
-    );
+    )
+    };
     crate::io::write_atomically(&md, format!("{header}{summary}").as_bytes())?;
     if args.json {
         let means: Vec<_> = ca::summarise(&rows)
