@@ -12,6 +12,7 @@
 //! - [`ca`]: Cα clouds from maps: peak picking on P(Cα), the greedy baseline.
 //! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 //! - [`training`]: simulated training samples for the Cα 3D CNN.
+//! - [`threading`]: the template library and LOMETS-style meta-threading.
 
 pub mod bench;
 pub mod ca;
@@ -24,6 +25,7 @@ pub mod io;
 pub mod map;
 pub mod sequence;
 pub mod structure;
+pub mod threading;
 pub mod training;
 
 /// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.
