@@ -289,7 +289,7 @@ pub fn hits_from_hhr(
             continue;
         };
         let chain = &lib.chains[t];
-        if opts.exclude_ids.iter().any(|x| *x == chain.id) {
+        if opts.exclude_ids.contains(&chain.id) {
             continue;
         }
         let Some(offset) = locate_in_chain(h, &chain.sequence) else {

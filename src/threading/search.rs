@@ -183,7 +183,7 @@ pub fn thread(
 ) -> SearchResult {
     let q = query.sequence.as_bytes();
     let candidates: Vec<usize> = (0..lib.len())
-        .filter(|&t| !opts.exclude_ids.iter().any(|x| *x == lib.chains[t].id))
+        .filter(|&t| !opts.exclude_ids.contains(&lib.chains[t].id))
         .collect();
     let excluded_by_id = lib.len() - candidates.len();
     // (template, alignments per scheme, identity)
@@ -323,13 +323,13 @@ pub fn aligned_strings(query: &str, template: &str, aln: &Alignment) -> (String,
     let mut prev: Option<(usize, usize)> = None;
     for &(i, j) in &aln.pairs {
         if let Some((pi, pj)) = prev {
-            for k in pi + 1..i {
-                qs.push(q[k] as char);
+            for &c in &q[pi + 1..i] {
+                qs.push(c as char);
                 ts.push('-');
             }
-            for k in pj + 1..j {
+            for &c in &t[pj + 1..j] {
                 qs.push('-');
-                ts.push(t[k] as char);
+                ts.push(c as char);
             }
         }
         qs.push(q[i] as char);

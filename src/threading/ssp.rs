@@ -149,7 +149,7 @@ impl SsPredictor {
 
     /// The most probable state of every residue.
     pub fn predict_states(&self, sequence: &str) -> Vec<Ss> {
-        self.predict(sequence).iter().map(|p| argmax(p)).collect()
+        self.predict(sequence).iter().map(argmax).collect()
     }
 
     /// Trains on (sequence, DSSP states) pairs, keeping the epoch with the best Q3 on `validation`.
@@ -213,8 +213,8 @@ impl SsPredictor {
                         gh[k] = 0.0;
                     }
                 }
-                for cc in 0..3 {
-                    net.b2[cc] -= lr * g[cc];
+                for (b, gc) in net.b2.iter_mut().zip(&g) {
+                    *b -= lr * gc;
                 }
                 for &f in &feats {
                     for (w, gk) in net.w1[f * h..(f + 1) * h].iter_mut().zip(&gh) {
