@@ -14,10 +14,13 @@
 //!   picking on P(Cα), the greedy baseline.
 //! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 //! - [`training`]: training the Cα 3D CNN on simulated maps.
+//! - [`threading`]: the template library and LOMETS-style meta-threading.
 //!
 //! Data flow so far: map → [`io::mrc`] → [`map::DensityMap`] → resampled to the
-//! network grid → [`cnn`] (P(Cα)) → [`ca::peaks`] → [`ca::CaCloud`]; the
-//! templates, assembly and `build` stages of `../shared/DESIGN.md` come next.
+//! network grid → [`cnn`] (P(Cα)) → [`ca::peaks`] → [`ca::CaCloud`]; sequence →
+//! [`io::fasta`] → [`threading`] (templates ranked by Z-score). Re-selection of
+//! templates against the cloud, assembly and `build` (`../shared/DESIGN.md`)
+//! come next.
 
 pub mod bench;
 pub mod ca;
@@ -30,6 +33,7 @@ pub mod io;
 pub mod map;
 pub mod sequence;
 pub mod structure;
+pub mod threading;
 pub mod training;
 
 /// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.

@@ -46,11 +46,21 @@ enum Command {
         after_help = "Examples:\n  mapfold ca --map tests/data/emd2566_3j6b_9.mrc --length 195 --baseline greedy -o ca.pdb\n  mapfold ca --probability-map p_ca.mrc --length 195 -o ca.pdb --json"
     )]
     Ca(cli::ca::Args),
-    /// Benchmarks over ../shared/data: `bench ca` scores Cα clouds from simulated maps.
+    /// Benchmarks over ../shared/data: `bench ca` scores Cα clouds from simulated maps; `bench threading` scores threading templates.
     #[command(
         after_help = "Example:\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
     )]
     Bench(cli::bench::Args),
+    /// Threading template library: build one from structure files; retrain the SS predictor.
+    #[command(
+        after_help = "Examples:\n  mapfold library build ../shared/data/structures --split train,validation -o templates.lib\n  mapfold library build my_pdbs/ -o my.lib\n  mapfold library train-ssp --data ../shared/data -o weights/ssp.bin"
+    )]
+    Library(cli::library::Args),
+    /// Thread a sequence against the template library (LOMETS-style meta-threading).
+    #[command(
+        after_help = "Examples:\n  mapfold thread --seq query.fasta --library templates.lib -o hits.tsv\n  mapfold thread --seq query.fasta --library templates.lib --exclude-identity 0.3 --exclude-id 0123_x_1abc_A -o hits.tsv --json\n  mapfold thread --seq query.fasta --library templates.lib --hhr query.hhr -o hits.tsv"
+    )]
+    Thread(cli::thread::Args),
 }
 
 fn main() {
@@ -73,6 +83,8 @@ fn main() {
         Command::Fit(a) => cli::fit::run(a, &global),
         Command::Ca(a) => cli::ca::run(a, &global),
         Command::Bench(a) => cli::bench::run(a, &global),
+        Command::Library(a) => cli::library::run(a, &global),
+        Command::Thread(a) => cli::thread::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

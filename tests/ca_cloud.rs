@@ -413,7 +413,9 @@ fn cli_bench_ca_on_the_real_maps() {
     };
     let dir = tempfile::tempdir().unwrap();
     let o = mapfold()
-        .args(["bench", "ca", "--split", "real", "--method", "greedy", "--data"])
+        .args([
+            "bench", "ca", "--split", "real", "--method", "greedy", "--data",
+        ])
         .arg(&data)
         .arg("-o")
         .arg(dir.path())
@@ -421,7 +423,11 @@ fn cli_bench_ca_on_the_real_maps() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let tsv = std::fs::read_to_string(dir.path().join("ca_results.tsv")).unwrap();
-    let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let rows: Vec<Vec<&str>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
     assert_eq!(rows.len(), 3, "{tsv}");
     for r in &rows {
         assert_eq!(r[1], "real");

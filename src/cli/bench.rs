@@ -22,6 +22,8 @@ pub struct Args {
 pub enum BenchCommand {
     /// Cα clouds from simulated maps: CRscore (eq. 1) and paired RMSD per resolution.
     Ca(CaArgs),
+    /// Threading alone on the test chains: TM-score of the first and best of the top 10 templates.
+    Threading(super::thread::BenchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +84,7 @@ pub struct CaArgs {
 pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     match &args.command {
         BenchCommand::Ca(a) => run_ca(a, global),
+        BenchCommand::Threading(a) => super::thread::run_bench(a),
     }
 }
 

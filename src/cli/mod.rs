@@ -5,9 +5,11 @@
 pub mod bench;
 pub mod ca;
 pub mod fit;
+pub mod library;
 pub mod map_info;
 pub mod score;
 pub mod simulate;
+pub mod thread;
 
 use crate::gpu::DeviceChoice;
 

@@ -1,0 +1,211 @@
+//! `mapfold library`: the threading template library. `library build` reads
+//! structure files (a directory, a list file, or splits of the shared data set)
+//! and writes the binary library ([`crate::threading::library`]);
+//! `library train-ssp` retrains the sequence → secondary-structure predictor
+//! ([`crate::threading::ssp`]) on the data set's train split.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+use crate::threading::library::{self, Library};
+use crate::threading::ssp::{SsPredictor, TrainOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: LibraryCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LibraryCommand {
+    /// Build a template library from structure files.
+    Build(BuildArgs),
+    /// Retrain the secondary-structure predictor (writes its weight file).
+    TrainSsp(TrainSspArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// A directory of PDB/mmCIF files or a list file (one path per line); without
+    /// it, the chains of --split from the data set.
+    pub input: Option<PathBuf>,
+    /// Output library file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Keep only chains of these splits of structures.tsv (default for the data
+    /// set: train,validation; with INPUT: no filter).
+    #[arg(long, value_delimiter = ',')]
+    pub split: Option<Vec<String>>,
+    /// The data set directory holding structures.tsv (default ../shared/data, or INPUT/.. ).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainSspArgs {
+    /// The data set directory (default ../shared/data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output weight file (the shipped one is weights/ssp.bin).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[arg(long, default_value_t = 12)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 0.003)]
+    pub learning_rate: f32,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
+    match &args.command {
+        LibraryCommand::Build(a) => run_build(a),
+        LibraryCommand::TrainSsp(a) => run_train(a),
+    }
+}
+
+fn data_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(d) => {
+            anyhow::ensure!(d.is_dir(), "{}: not a directory", d.display());
+            Ok(d.to_path_buf())
+        }
+        None => crate::data::shared_data_dir().context(
+            "the data set is not here: ../shared/data not found (set MAPFOLD_DATA or --data)",
+        ),
+    }
+}
+
+/// The structure files `build` reads.
+fn build_paths(args: &BuildArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let Some(input) = &args.input else {
+        let data = data_dir(args.data.as_deref())?;
+        let splits = args
+            .split
+            .clone()
+            .unwrap_or_else(|| vec!["train".into(), "validation".into()]);
+        return Ok(library::split_files(&data, &splits)?);
+    };
+    let mut paths = if input.is_dir() {
+        library::structure_files(input)?
+    } else if input.is_file() {
+        library::list_file(input)?
+    } else {
+        bail!("{}: no such file or directory", input.display());
+    };
+    if let Some(splits) = &args.split {
+        let data = match &args.data {
+            Some(d) => d.clone(),
+            None => input
+                .parent()
+                .filter(|p| p.join("structures.tsv").is_file())
+                .map(Path::to_path_buf)
+                .or_else(crate::data::shared_data_dir)
+                .context("--split needs structures.tsv: pass --data DIR")?,
+        };
+        let mut keep = std::collections::HashSet::new();
+        for s in splits {
+            for t in crate::bench::read_targets(&data, s)? {
+                keep.insert(t.id);
+            }
+        }
+        paths.retain(|p| keep.contains(&library::id_of_path(p)));
+    }
+    Ok(paths)
+}
+
+fn run_build(args: &BuildArgs) -> anyhow::Result<()> {
+    let paths = build_paths(args)?;
+    anyhow::ensure!(
+        !paths.is_empty(),
+        "no structure files to build a library from"
+    );
+    let t0 = Instant::now();
+    let lib = Library::build(&paths)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    lib.write(&args.output)?;
+    let bytes = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let residues: usize = lib.chains.iter().map(|c| c.len()).sum();
+    log::info!("built {} chains in {build_s:.2} s", lib.len());
+    if args.json {
+        super::print_json(&json!({
+            "output": args.output,
+            "files": paths.len(),
+            "chains": lib.len(),
+            "residues": residues,
+            "bytes": bytes,
+            "build_seconds": build_s,
+        }));
+    } else {
+        println!(
+            "{}: {} chains, {} residues, {} bytes (built from {} files in {:.2} s)",
+            args.output.display(),
+            lib.len(),
+            residues,
+            bytes,
+            paths.len(),
+            build_s
+        );
+    }
+    Ok(())
+}
+
+fn run_train(args: &TrainSspArgs) -> anyhow::Result<()> {
+    let data = data_dir(args.data.as_deref())?;
+    let load = |split: &str| -> anyhow::Result<Vec<(String, Vec<crate::threading::Ss>)>> {
+        let lib = Library::build(&library::split_files(&data, &[split.to_string()])?)?;
+        Ok(lib.chains.into_iter().map(|c| (c.sequence, c.ss)).collect())
+    };
+    let t0 = Instant::now();
+    let (train, valid, test) = (load("train")?, load("validation")?, load("test")?);
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        hidden: args.hidden,
+        seed: args.seed,
+        learning_rate: args.learning_rate,
+        ..TrainOptions::default()
+    };
+    let (net, report) = SsPredictor::train(&train, &valid, &opts);
+    let q3_test = net.q3_on(&test);
+    let q3_train = net.q3_on(&train);
+    net.write(&args.output)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let best_valid = report.validation_q3[report.best_epoch.saturating_sub(1)];
+    if args.json {
+        super::print_json(&json!({
+            "output": args.output,
+            "train_chains": train.len(),
+            "best_epoch": report.best_epoch,
+            "validation_q3_per_epoch": report.validation_q3,
+            "q3_train": q3_train,
+            "q3_validation": best_valid,
+            "q3_test": q3_test,
+            "seconds": secs,
+        }));
+    } else {
+        println!(
+            "{}: epoch {} of {}; Q3 train {:.4}, validation {:.4}, test {:.4} ({:.1} s)",
+            args.output.display(),
+            report.best_epoch,
+            args.epochs,
+            q3_train,
+            best_valid,
+            q3_test,
+            secs
+        );
+    }
+    Ok(())
+}
