@@ -179,9 +179,19 @@ pub fn run_benchmark(
     let per_target: Vec<Result<Vec<CaResult>, (String, String)>> = targets
         .par_iter()
         .map(|t| {
+            // A few data-set files hold a whole complex: the target is the
+            // chain the file is named after.
             let r = crate::io::read_structure(&t.path(data_dir))
                 .map_err(anyhow::Error::from)
-                .and_then(|s| evaluate_chain(t, &s, resolutions, methods, opts, backend));
+                .and_then(|s| {
+                    let chain = crate::threading::library::pick_chain(&s, &t.id)
+                        .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", t.id))?;
+                    let one = Structure {
+                        chains: vec![chain.clone()],
+                        ..Default::default()
+                    };
+                    evaluate_chain(t, &one, resolutions, methods, opts, backend)
+                });
             done();
             r.map_err(|e| (t.id.clone(), format!("{e:#}")))
         })
