@@ -3,8 +3,10 @@
 //! and markdown summaries.
 //!
 //! - [`ca`]: Cα clouds from simulated maps, scored by CRscore (eq. 1).
+//! - [`cnn`]: seconds and memory of the Cα network on N³ maps.
 
 pub mod ca;
+pub mod cnn;
 
 use std::path::{Path, PathBuf};
 

@@ -22,6 +22,8 @@ pub struct Args {
 pub enum BenchCommand {
     /// Cα clouds from simulated maps: CRscore (eq. 1) and paired RMSD per resolution.
     Ca(CaArgs),
+    /// Seconds and peak memory of the Cα network on N³ maps.
+    Cnn(CnnArgs),
     /// Threading alone on the test chains: TM-score of the first and best of the top 10 templates.
     Threading(super::thread::BenchArgs),
 }
@@ -38,6 +40,78 @@ pub enum Method {
     CnnA,
     /// Network B alone (fine-tuned on degraded maps) + peak picking.
     CnnB,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CnnArgs {
+    /// Map edges in voxels (1 Å), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,200")]
+    pub sizes: Vec<usize>,
+    /// Network weights to time [default: the bundled network A].
+    #[arg(long, conflicts_with = "paper_size")]
+    pub weights: Option<PathBuf>,
+    /// Time the paper's size (32 channels, 10 blocks) with random weights instead.
+    #[arg(long)]
+    pub paper_size: bool,
+    /// Store activations as f16 (half the memory).
+    #[arg(long)]
+    pub f16: bool,
+    /// Data directory [default: $MAPFOLD_DATA or ../shared/data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_cnn(args: &CnnArgs, global: &super::Global) -> anyhow::Result<()> {
+    let data = match &args.data {
+        Some(d) => d.clone(),
+        None => crate::data::shared_data_dir().context(
+            "the benchmark data are not here: ../shared/data not found (set MAPFOLD_DATA or --data)",
+        )?,
+    };
+    let net = if args.paper_size {
+        crate::cnn::CaNetwork::random(crate::cnn::NetworkMeta::paper(1.0), 0)
+    } else if let Some(w) = &args.weights {
+        crate::cnn::load_weights(w)?
+    } else {
+        crate::cnn::bundled::networks()
+            .map_err(|e| anyhow::anyhow!(e))?
+            .0
+    };
+    let backend = Backend::select(global.device)?;
+    let opts = crate::cnn::infer::InferenceOptions {
+        f16_activations: args.f16,
+        ..Default::default()
+    };
+    let rows = crate::bench::cnn::measure(&data, &net, &args.sizes, backend, &opts)?;
+    let label = format!(
+        "{} channels, {} blocks, {} activations",
+        net.meta.channels,
+        net.meta.blocks,
+        if args.f16 { "f16" } else { "f32" }
+    );
+    if args.json {
+        super::print_json(&json!({ "network": label, "results": rows }));
+    } else {
+        println!("network: {label}");
+        println!("| edge | voxels | seconds | GFLOP | GFLOP/s | peak RSS (MiB) | device |");
+        println!("| --- | --- | --- | --- | --- | --- | --- |");
+        for r in rows {
+            println!(
+                "| {}³ | {} | {:.2} | {:.0} | {:.1} | {} | {} |",
+                r.edge,
+                r.voxels,
+                r.seconds,
+                r.gflop,
+                r.gflops_per_s,
+                r.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}")),
+                r.device
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,6 +159,7 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     match &args.command {
         BenchCommand::Ca(a) => run_ca(a, global),
         BenchCommand::Threading(a) => super::thread::run_bench(a),
+        BenchCommand::Cnn(a) => run_cnn(a, global),
     }
 }
 
