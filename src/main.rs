@@ -51,6 +51,11 @@ enum Command {
         after_help = "Example:\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
     )]
     Bench(cli::bench::Args),
+    /// Train the Cα network on simulated maps of ../shared/data's train split (resumable).
+    #[command(
+        after_help = "Examples:\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --channels 16 --blocks 4 --box 40 --time-budget 30 --degradation clean -v\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --resume --steps 20000 -v\n  mapfold train --init weights/ca_net_a.safetensors --degradation realistic --out weights/ca_net_b.safetensors --checkpoint weights/ca_net_b.ckpt.safetensors --time-budget 15 -v"
+    )]
+    Train(cli::train::Args),
 }
 
 fn main() {
@@ -73,6 +78,7 @@ fn main() {
         Command::Fit(a) => cli::fit::run(a, &global),
         Command::Ca(a) => cli::ca::run(a, &global),
         Command::Bench(a) => cli::bench::run(a, &global),
+        Command::Train(a) => cli::train::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

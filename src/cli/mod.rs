@@ -8,6 +8,7 @@ pub mod fit;
 pub mod map_info;
 pub mod score;
 pub mod simulate;
+pub mod train;
 
 use crate::gpu::DeviceChoice;
 
