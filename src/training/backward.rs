@@ -296,19 +296,24 @@ pub fn transposed_flipped(conv: &Conv3d) -> Conv3d {
     }
 }
 
-/// Output channels handled together in the weight-gradient loop: each input
-/// row loaded is used for this many FMAs.
+/// Output channels and x lanes of the weight-gradient register tile: for one
+/// (ci, kz, ky) the tile holds GB×k accumulators of XL lanes, each input
+/// vector loaded once feeds GB FMAs and each gradient vector k FMAs.
 const GB: usize = 4;
+const XL: usize = 8;
 
 /// dW[co][ci][kz][ky][kx] = Σ_{z,y,x} g[co][z][y][x]·x[ci][z+kz−h][y+ky−h][x+kx−h]
-/// (zero outside the box). The input is zero-padded once so the inner loop
-/// along x has no bounds logic and vectorises; per (ci, tap) one f32
-/// accumulator per x lane, reduced in f64 at the end.
+/// (zero outside the box). Both tensors are first copied into zero-padded
+/// buffers (x rounded up to whole XL-lane vectors, the input with a halo of h)
+/// so the inner loop has no bounds logic; each job (co-block, ci, kz, ky)
+/// keeps its accumulators in registers over the whole box and reduces them in
+/// f64 once per z-plane.
 pub fn conv_grad_weight(cin: usize, cout: usize, k: usize, dims: [usize; 3], x: &[f32], g: &[f32]) -> Vec<f32> {
     let [nx, ny, nz] = dims;
     let n = nx * ny * nz;
     let h = k / 2;
-    let (px, py, pz) = (nx + 2 * h, ny + 2 * h, nz + 2 * h);
+    let nxr = nx.div_ceil(XL) * XL;
+    let (px, py, pz) = (nxr + 2 * h, ny + 2 * h, nz + 2 * h);
     let pl = px * py * pz;
     let mut xp = vec![0f32; cin * pl];
     xp.par_chunks_mut(pl).enumerate().for_each(|(ci, d)| {
@@ -319,55 +324,129 @@ pub fn conv_grad_weight(cin: usize, cout: usize, k: usize, dims: [usize; 3], x: 
             }
         }
     });
+    // Gradients padded along x to whole vectors, channels padded to whole blocks.
+    let nblk = cout.div_ceil(GB);
+    let gl = nxr * ny * nz;
+    let mut gp = vec![0f32; nblk * GB * gl];
+    gp.par_chunks_mut(gl).enumerate().take(cout).for_each(|(co, d)| {
+        for r in 0..ny * nz {
+            d[r * nxr..][..nx].copy_from_slice(&g[co * n + r * nx..][..nx]);
+        }
+    });
     let k3 = k * k * k;
-    let ngroups = cout.div_ceil(GB);
-    let groups: Vec<Vec<f32>> = (0..ngroups * cin)
+    let geo = Geo { k, nxr, ny, nz, px, py, pl, gl };
+    let isa_avx = cfg!(target_arch = "x86_64") && avx2_fma();
+    let jobs: Vec<[f64; GB * 3]> = (0..nblk * cin * k * k)
         .into_par_iter()
         .map(|job| {
-            let (grp, ci) = (job / cin, job % cin);
-            let co0 = grp * GB;
-            let m = GB.min(cout - co0);
-            let xc = &xp[ci * pl..][..pl];
-            let mut acc = vec![0f32; GB * k3 * nx];
-            let mut total = vec![0f64; GB * k3];
-            for z in 0..nz {
-                for y in 0..ny {
-                    let mut rows = [&g[..0]; GB];
-                    for (j, r) in rows.iter_mut().enumerate().take(m) {
-                        *r = &g[(co0 + j) * n + (z * ny + y) * nx..][..nx];
-                    }
-                    for kz in 0..k {
-                        for ky in 0..k {
-                            let base = ((z + kz) * py + y + ky) * px;
-                            for kx in 0..k {
-                                let xr = &xc[base + kx..][..nx];
-                                let t = (kz * k + ky) * k + kx;
-                                for (j, gr) in rows.iter().enumerate().take(m) {
-                                    let a = &mut acc[(j * k3 + t) * nx..][..nx];
-                                    for ((a, &gv), &xv) in a.iter_mut().zip(*gr).zip(xr) {
-                                        *a += gv * xv;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                // Flush per plane so the f32 lanes never sum more than ny·… terms.
-                for (tot, a) in total.iter_mut().zip(acc.chunks_mut(nx)) {
-                    *tot += a.iter().map(|&v| v as f64).sum::<f64>();
-                    a.iter_mut().for_each(|v| *v = 0.0);
-                }
-            }
-            total.into_iter().map(|v| v as f32).collect()
+            let (blk, rest) = (job / (cin * k * k), job % (cin * k * k));
+            let (ci, kzy) = (rest / (k * k), rest % (k * k));
+            let (kz, ky) = (kzy / k, kzy % k);
+            let mut out = [0f64; GB * 3];
+            grad_tile(isa_avx, &geo, &xp, &gp, blk, ci, kz, ky, &mut out);
+            out
         })
         .collect();
     let mut dw = vec![0f32; cout * cin * k3];
-    for (job, tot) in groups.iter().enumerate() {
-        let (grp, ci) = (job / cin, job % cin);
-        for j in 0..GB.min(cout - grp * GB) {
-            let co = grp * GB + j;
-            dw[(co * cin + ci) * k3..][..k3].copy_from_slice(&tot[j * k3..][..k3]);
+    for (job, tot) in jobs.iter().enumerate() {
+        let (blk, rest) = (job / (cin * k * k), job % (cin * k * k));
+        let (ci, kzy) = (rest / (k * k), rest % (k * k));
+        for j in 0..GB {
+            let co = blk * GB + j;
+            if co >= cout {
+                break;
+            }
+            for kx in 0..k {
+                dw[(co * cin + ci) * k3 + kzy * k + kx] = tot[j * 3 + kx] as f32;
+            }
         }
     }
     dw
+}
+
+#[derive(Clone, Copy)]
+struct Geo {
+    k: usize,
+    nxr: usize,
+    ny: usize,
+    nz: usize,
+    px: usize,
+    py: usize,
+    pl: usize,
+    gl: usize,
+}
+
+fn avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grad_tile(avx: bool, geo: &Geo, xp: &[f32], gp: &[f32], blk: usize, ci: usize, kz: usize, ky: usize, out: &mut [f64; GB * 3]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx {
+        // SAFETY: only called after runtime detection of avx2 and fma.
+        unsafe { grad_tile_avx2(geo, xp, gp, blk, ci, kz, ky, out) };
+        return;
+    }
+    let _ = avx;
+    grad_tile_impl(geo, xp, gp, blk, ci, kz, ky, out, |a, b, c| a * b + c)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn grad_tile_avx2(geo: &Geo, xp: &[f32], gp: &[f32], blk: usize, ci: usize, kz: usize, ky: usize, out: &mut [f64; GB * 3]) {
+    grad_tile_impl(geo, xp, gp, blk, ci, kz, ky, out, |a: f32, b: f32, c: f32| a.mul_add(b, c))
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn grad_tile_impl(
+    geo: &Geo,
+    xp: &[f32],
+    gp: &[f32],
+    blk: usize,
+    ci: usize,
+    kz: usize,
+    ky: usize,
+    out: &mut [f64; GB * 3],
+    madd: impl Fn(f32, f32, f32) -> f32 + Copy,
+) {
+    let k = geo.k;
+    let xc = &xp[ci * geo.pl..][..geo.pl];
+    let gb = &gp[blk * GB * geo.gl..][..GB * geo.gl];
+    for z in 0..geo.nz {
+        // k ≤ 3 kx taps; unused ones stay zero.
+        let mut acc = [[[0f32; XL]; 3]; GB];
+        for y in 0..geo.ny {
+            let xrow = &xc[((z + kz) * geo.py + y + ky) * geo.px..][..geo.px];
+            let grow = (z * geo.ny + y) * geo.nxr;
+            for x0 in (0..geo.nxr).step_by(XL) {
+                let mut gv = [[0f32; XL]; GB];
+                for (j, v) in gv.iter_mut().enumerate() {
+                    *v = gb[j * geo.gl + grow + x0..][..XL].try_into().unwrap();
+                }
+                for kx in 0..k {
+                    let xv: &[f32; XL] = xrow[x0 + kx..][..XL].try_into().unwrap();
+                    for j in 0..GB {
+                        for l in 0..XL {
+                            acc[j][kx][l] = madd(gv[j][l], xv[l], acc[j][kx][l]);
+                        }
+                    }
+                }
+            }
+        }
+        for j in 0..GB {
+            for kx in 0..k {
+                out[j * 3 + kx] += acc[j][kx].iter().map(|&v| v as f64).sum::<f64>();
+            }
+        }
+    }
 }

@@ -339,6 +339,7 @@ pub fn train(data: &Path, state: &mut TrainState, opts: &RunOptions) -> Result<T
     };
 
     let mut losses = Vec::new();
+    let (mut sample_time, mut step_time) = (0f64, 0f64);
     if state.history.last().is_none_or(|h| h.step != state.step) {
         validate(state, &mut losses)?;
     }
@@ -347,11 +348,15 @@ pub fn train(data: &Path, state: &mut TrainState, opts: &RunOptions) -> Result<T
             log::info!("time budget reached at step {}", state.step);
             break;
         }
+        let ts = Instant::now();
         let sample = pool.sample(&spec, state.config.seed, state.step)?;
+        sample_time += ts.elapsed().as_secs_f64();
         // Dropout masks are also a function of (seed, step) for exact resumption.
         let mut drng = ChaCha8Rng::seed_from_u64(state.config.seed ^ 0x4452_4f50);
         drng.set_stream(state.step);
+        let ts = Instant::now();
         let loss = train_step(state, &sample, &mut drng);
+        step_time += ts.elapsed().as_secs_f64();
         if !loss.is_finite() {
             log::warn!("step {}: non-finite loss", state.step);
         }
@@ -360,6 +365,12 @@ pub fn train(data: &Path, state: &mut TrainState, opts: &RunOptions) -> Result<T
         bar.set_position(state.step);
         bar.set_message(format!("loss {loss:.4}"));
         if state.step % opts.val_every.max(1) == 0 {
+            let done = (state.step - start_step) as f64;
+            log::info!(
+                "mean per step: sample {:.3} s, forward+backward+Adam {:.3} s",
+                sample_time / done,
+                step_time / done
+            );
             validate(state, &mut losses)?;
         }
     }
