@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = DegradationArg::Clean)]
     pub degradation: DegradationArg,
     /// Range of eq. 2's resolution R in Å, "low,high".
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [2.0, 10.0])]
+    #[arg(long, value_delimiter = ',', default_values_t = [2.0, 10.0])]
     pub resolution_range: Vec<f64>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -90,10 +90,15 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
         );
         s
     } else {
-        let (lo, hi) = (args.resolution_range[0], args.resolution_range[1]);
+        let [lo, hi] = args.resolution_range[..] else {
+            anyhow::bail!("--resolution-range takes two values, low,high (e.g. 2,10)");
+        };
         anyhow::ensure!(lo > 0.0 && hi >= lo, "bad --resolution-range {lo},{hi}");
         anyhow::ensure!(args.val_samples > 0, "--val-samples must be at least 1");
-        anyhow::ensure!((0.0..1.0).contains(&args.dropout), "--dropout must be in [0, 1)");
+        anyhow::ensure!(
+            (0.0..1.0).contains(&args.dropout),
+            "--dropout must be in [0, 1)"
+        );
         let init = match &args.init {
             Some(p) => Some(crate::cnn::load_weights(p)?),
             None => None,
@@ -116,10 +121,12 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
             pos_weight: 50.0,
             dropout: args.dropout,
             val_samples: args.val_samples,
-            init: args
-                .init
-                .as_ref()
-                .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()),
+            init: args.init.as_ref().map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            }),
         };
         TrainState::new(config, init)
     };

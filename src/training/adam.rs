@@ -43,7 +43,12 @@ impl Adam {
         let m = tensors_mut(&mut self.m);
         let v = tensors_mut(&mut self.v);
         for (((p, g), m), v) in p.into_iter().zip(g).zip(m).zip(v) {
-            for (((p, &g), m), v) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+            for (((p, &g), m), v) in p
+                .iter_mut()
+                .zip(g.iter())
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+            {
                 let g = g as f64;
                 let mn = b1 * *m as f64 + (1.0 - b1) * g;
                 let vn = b2 * *v as f64 + (1.0 - b2) * g * g;

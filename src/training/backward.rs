@@ -63,7 +63,13 @@ fn stats(sums: &ChannelSums, n: usize) -> Stats {
 }
 
 /// y = ReLU(γ(x−μ)/σ + β [+ skip]) per channel.
-fn norm_relu(x: &[f32], st: &Stats, norm: &InstanceNorm, skip: Option<&[f32]>, n: usize) -> Vec<f32> {
+fn norm_relu(
+    x: &[f32],
+    st: &Stats,
+    norm: &InstanceNorm,
+    skip: Option<&[f32]>,
+    n: usize,
+) -> Vec<f32> {
     let mut y = vec![0f32; x.len()];
     y.par_chunks_mut(n).enumerate().for_each(|(c, yc)| {
         let (m, inv) = st[c];
@@ -143,7 +149,13 @@ pub fn forward_train(net: &CaNetwork, dims: [usize; 3], input: &[f32], drop: &[V
         xs.push(out);
     }
     let mut logits = vec![0f32; 2 * n];
-    conv3d_slabs(&PackedConv::new(&net.head), dims, xs.last().unwrap(), &mut logits, SLAB);
+    conv3d_slabs(
+        &PackedConv::new(&net.head),
+        dims,
+        xs.last().unwrap(),
+        &mut logits,
+        SLAB,
+    );
     Tape {
         dims,
         input: input.to_vec(),
@@ -182,7 +194,10 @@ pub fn backward(net: &CaNetwork, tape: &Tape, dlogits: &[f32]) -> CaNetwork {
             }
         });
         let (dc2, dg2, dbeta2) = norm_backward(&tape.c2[b], &tape.s2[b], &blk.norm2, &g, n);
-        grad.blocks[b].norm2 = InstanceNorm { gamma: dg2, beta: dbeta2 };
+        grad.blocks[b].norm2 = InstanceNorm {
+            gamma: dg2,
+            beta: dbeta2,
+        };
         let (dw2, db2, dd1) = conv_backward(&blk.conv2, dims, &tape.d1[b], &dc2, true);
         grad.blocks[b].conv2.weight = dw2;
         grad.blocks[b].conv2.bias = db2;
@@ -198,22 +213,32 @@ pub fn backward(net: &CaNetwork, tape: &Tape, dlogits: &[f32]) -> CaNetwork {
             }
         });
         let (dc1, dg1, dbeta1) = norm_backward(&tape.c1[b], &tape.s1[b], &blk.norm1, &dh1, n);
-        grad.blocks[b].norm1 = InstanceNorm { gamma: dg1, beta: dbeta1 };
+        grad.blocks[b].norm1 = InstanceNorm {
+            gamma: dg1,
+            beta: dbeta1,
+        };
         let (dw1, db1, dx) = conv_backward(&blk.conv1, dims, &tape.xs[b], &dc1, true);
         grad.blocks[b].conv1.weight = dw1;
         grad.blocks[b].conv1.bias = db1;
         // Residual: the skip path carries g unchanged.
         let mut dx = dx.unwrap();
-        dx.par_iter_mut().zip(g.par_iter()).for_each(|(a, &b)| *a += b);
+        dx.par_iter_mut()
+            .zip(g.par_iter())
+            .for_each(|(a, &b)| *a += b);
         g = dx;
     }
-    g.par_iter_mut().zip(tape.xs[0].par_iter()).for_each(|(g, &y)| {
-        if y <= 0.0 {
-            *g = 0.0
-        }
-    });
+    g.par_iter_mut()
+        .zip(tape.xs[0].par_iter())
+        .for_each(|(g, &y)| {
+            if y <= 0.0 {
+                *g = 0.0
+            }
+        });
     let (ds, dgs, dbs) = norm_backward(&tape.stem_pre, &tape.stem_stats, &net.stem_norm, &g, n);
-    grad.stem_norm = InstanceNorm { gamma: dgs, beta: dbs };
+    grad.stem_norm = InstanceNorm {
+        gamma: dgs,
+        beta: dbs,
+    };
     let (dw, db, _) = conv_backward(&net.stem_conv, dims, &tape.input, &ds, false);
     grad.stem_conv.weight = dw;
     grad.stem_conv.bias = db;
@@ -221,7 +246,13 @@ pub fn backward(net: &CaNetwork, tape: &Tape, dlogits: &[f32]) -> CaNetwork {
 }
 
 /// Instance-norm backward: (dx, dγ, dβ).
-fn norm_backward(x: &[f32], st: &Stats, norm: &InstanceNorm, g: &[f32], n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+fn norm_backward(
+    x: &[f32],
+    st: &Stats,
+    norm: &InstanceNorm,
+    g: &[f32],
+    n: usize,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut dx = vec![0f32; x.len()];
     let per: Vec<(f32, f32)> = dx
         .par_chunks_mut(n)
@@ -283,7 +314,8 @@ pub fn transposed_flipped(conv: &Conv3d) -> Conv3d {
     for co in 0..conv.cout {
         for ci in 0..conv.cin {
             for t in 0..k3 {
-                w[(ci * conv.cout + co) * k3 + t] = conv.weight[(co * conv.cin + ci) * k3 + (k3 - 1 - t)];
+                w[(ci * conv.cout + co) * k3 + t] =
+                    conv.weight[(co * conv.cin + ci) * k3 + (k3 - 1 - t)];
             }
         }
     }
@@ -308,7 +340,14 @@ const XL: usize = 8;
 /// so the inner loop has no bounds logic; each job (co-block, ci, kz, ky)
 /// keeps its accumulators in registers over the whole box and reduces them in
 /// f64 once per z-plane.
-pub fn conv_grad_weight(cin: usize, cout: usize, k: usize, dims: [usize; 3], x: &[f32], g: &[f32]) -> Vec<f32> {
+pub fn conv_grad_weight(
+    cin: usize,
+    cout: usize,
+    k: usize,
+    dims: [usize; 3],
+    x: &[f32],
+    g: &[f32],
+) -> Vec<f32> {
     let [nx, ny, nz] = dims;
     let n = nx * ny * nz;
     let h = k / 2;
@@ -328,13 +367,25 @@ pub fn conv_grad_weight(cin: usize, cout: usize, k: usize, dims: [usize; 3], x: 
     let nblk = cout.div_ceil(GB);
     let gl = nxr * ny * nz;
     let mut gp = vec![0f32; nblk * GB * gl];
-    gp.par_chunks_mut(gl).enumerate().take(cout).for_each(|(co, d)| {
-        for r in 0..ny * nz {
-            d[r * nxr..][..nx].copy_from_slice(&g[co * n + r * nx..][..nx]);
-        }
-    });
+    gp.par_chunks_mut(gl)
+        .enumerate()
+        .take(cout)
+        .for_each(|(co, d)| {
+            for r in 0..ny * nz {
+                d[r * nxr..][..nx].copy_from_slice(&g[co * n + r * nx..][..nx]);
+            }
+        });
     let k3 = k * k * k;
-    let geo = Geo { k, nxr, ny, nz, px, py, pl, gl };
+    let geo = Geo {
+        k,
+        nxr,
+        ny,
+        nz,
+        px,
+        py,
+        pl,
+        gl,
+    };
     let isa_avx = cfg!(target_arch = "x86_64") && avx2_fma();
     let jobs: Vec<[f64; GB * 3]> = (0..nblk * cin * k * k)
         .into_par_iter()
@@ -388,7 +439,17 @@ fn avx2_fma() -> bool {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn grad_tile(avx: bool, geo: &Geo, xp: &[f32], gp: &[f32], blk: usize, ci: usize, kz: usize, ky: usize, out: &mut [f64; GB * 3]) {
+fn grad_tile(
+    avx: bool,
+    geo: &Geo,
+    xp: &[f32],
+    gp: &[f32],
+    blk: usize,
+    ci: usize,
+    kz: usize,
+    ky: usize,
+    out: &mut [f64; GB * 3],
+) {
     #[cfg(target_arch = "x86_64")]
     if avx {
         // SAFETY: only called after runtime detection of avx2 and fma.
@@ -402,8 +463,27 @@ fn grad_tile(avx: bool, geo: &Geo, xp: &[f32], gp: &[f32], blk: usize, ci: usize
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn grad_tile_avx2(geo: &Geo, xp: &[f32], gp: &[f32], blk: usize, ci: usize, kz: usize, ky: usize, out: &mut [f64; GB * 3]) {
-    grad_tile_impl(geo, xp, gp, blk, ci, kz, ky, out, |a: f32, b: f32, c: f32| a.mul_add(b, c))
+unsafe fn grad_tile_avx2(
+    geo: &Geo,
+    xp: &[f32],
+    gp: &[f32],
+    blk: usize,
+    ci: usize,
+    kz: usize,
+    ky: usize,
+    out: &mut [f64; GB * 3],
+) {
+    grad_tile_impl(
+        geo,
+        xp,
+        gp,
+        blk,
+        ci,
+        kz,
+        ky,
+        out,
+        |a: f32, b: f32, c: f32| a.mul_add(b, c),
+    )
 }
 
 #[inline(always)]

@@ -67,11 +67,19 @@ pub fn checkpoint_to_bytes(state: &TrainState) -> Result<Vec<u8>, String> {
         ("adam_t", state.adam.t.to_string()),
         (
             "best_crscore",
-            state.best.as_ref().map(|b| b.crscore.to_string()).unwrap_or_default(),
+            state
+                .best
+                .as_ref()
+                .map(|b| b.crscore.to_string())
+                .unwrap_or_default(),
         ),
         (
             "best_step",
-            state.best.as_ref().map(|b| b.step.to_string()).unwrap_or_default(),
+            state
+                .best
+                .as_ref()
+                .map(|b| b.step.to_string())
+                .unwrap_or_default(),
         ),
         (
             "history",
@@ -86,14 +94,18 @@ pub fn checkpoint_to_bytes(state: &TrainState) -> Result<Vec<u8>, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    safetensors::serialize(views, Some(meta)).map_err(|e| format!("cannot serialise checkpoint: {e}"))
+    safetensors::serialize(views, Some(meta))
+        .map_err(|e| format!("cannot serialise checkpoint: {e}"))
 }
 
 pub fn checkpoint_from_bytes(bytes: &[u8]) -> Result<TrainState, String> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
     let (_, header) =
         SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
-    let md = header.metadata().as_ref().ok_or("no __metadata__: not a training checkpoint")?;
+    let md = header
+        .metadata()
+        .as_ref()
+        .ok_or("no __metadata__: not a training checkpoint")?;
     let need = |k: &str| {
         md.get(k)
             .map(String::as_str)
@@ -104,7 +116,8 @@ pub fn checkpoint_from_bytes(bytes: &[u8]) -> Result<TrainState, String> {
     }
     let num = |k: &str| -> Result<u64, String> {
         let s = need(k)?;
-        s.parse().map_err(|_| format!("metadata '{k}' = '{s}' is not an integer"))
+        s.parse()
+            .map_err(|_| format!("metadata '{k}' = '{s}' is not an integer"))
     };
     let config: TrainConfig =
         serde_json::from_str(need("config")?).map_err(|e| format!("metadata 'config': {e}"))?;
@@ -129,13 +142,20 @@ pub fn checkpoint_from_bytes(bytes: &[u8]) -> Result<TrainState, String> {
     let template = CaNetwork::random(meta, 0);
     let fill = |prefix: &str| -> Result<CaNetwork, String> {
         let mut net = template.clone();
-        let names: Vec<(String, Vec<usize>)> =
-            tensors(&template).into_iter().map(|(n, s, _)| (n, s)).collect();
+        let names: Vec<(String, Vec<usize>)> = tensors(&template)
+            .into_iter()
+            .map(|(n, s, _)| (n, s))
+            .collect();
         for ((name, shape), dst) in names.into_iter().zip(tensors_mut(&mut net)) {
             let full = format!("{prefix}.{name}");
-            let t = st.tensor(&full).map_err(|_| format!("tensor '{full}' is missing"))?;
+            let t = st
+                .tensor(&full)
+                .map_err(|_| format!("tensor '{full}' is missing"))?;
             if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
-                return Err(format!("tensor '{full}' has shape {:?}, expected F32 {shape:?}", t.shape()));
+                return Err(format!(
+                    "tensor '{full}' has shape {:?}, expected F32 {shape:?}",
+                    t.shape()
+                ));
             }
             for (d, b) in dst.iter_mut().zip(t.data().chunks_exact(4)) {
                 *d = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
@@ -155,7 +175,9 @@ pub fn checkpoint_from_bytes(bytes: &[u8]) -> Result<TrainState, String> {
         None | Some("") => None,
         Some(s) => Some(super::trainer::Best {
             net: fill("best")?,
-            crscore: s.parse().map_err(|_| format!("metadata 'best_crscore' = '{s}' is not a number"))?,
+            crscore: s
+                .parse()
+                .map_err(|_| format!("metadata 'best_crscore' = '{s}' is not a number"))?,
             step: num("best_step")?,
         }),
     };

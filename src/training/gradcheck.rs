@@ -10,7 +10,15 @@ use super::params::tensors;
 use crate::cnn::{CaNetwork, NetworkMeta};
 
 /// Naive f64 conv, zero 'same' padding: `x` is [cin][n], weights [cout][cin][k³].
-fn conv_ref(x: &[f64], cin: usize, cout: usize, k: usize, w: &[f64], b: &[f64], d: [usize; 3]) -> Vec<f64> {
+fn conv_ref(
+    x: &[f64],
+    cin: usize,
+    cout: usize,
+    k: usize,
+    w: &[f64],
+    b: &[f64],
+    d: [usize; 3],
+) -> Vec<f64> {
     let [nx, ny, nz] = d;
     let n = nx * ny * nz;
     let h = (k / 2) as isize;
@@ -29,10 +37,18 @@ fn conv_ref(x: &[f64], cin: usize, cout: usize, k: usize, w: &[f64], b: &[f64], 
                                         y as isize + ky as isize - h,
                                         xx as isize + kx as isize - h,
                                     );
-                                    if iz < 0 || iy < 0 || ix < 0 || iz >= nz as isize || iy >= ny as isize || ix >= nx as isize {
+                                    if iz < 0
+                                        || iy < 0
+                                        || ix < 0
+                                        || iz >= nz as isize
+                                        || iy >= ny as isize
+                                        || ix >= nx as isize
+                                    {
                                         continue;
                                     }
-                                    let v = x[ci * n + (iz as usize * ny + iy as usize) * nx + ix as usize];
+                                    let v = x[ci * n
+                                        + (iz as usize * ny + iy as usize) * nx
+                                        + ix as usize];
                                     s += w[((co * cin + ci) * k * k + kz * k + ky) * k + kx] * v;
                                 }
                             }
@@ -51,12 +67,22 @@ fn in_ref(x: &mut [f64], g: &[f64], b: &[f64], n: usize) {
         let m = ch.iter().sum::<f64>() / n as f64;
         let v = ch.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64;
         let inv = 1.0 / (v + crate::cnn::norm::EPS).sqrt();
-        ch.iter_mut().for_each(|v| *v = g[c] * (*v - m) * inv + b[c]);
+        ch.iter_mut()
+            .for_each(|v| *v = g[c] * (*v - m) * inv + b[c]);
     }
 }
 
 /// The loss of the network whose tensors (in [`tensors`] order) are `p`.
-fn loss_ref(p: &[Vec<f64>], c: usize, blocks: usize, hk: usize, input: &[f64], labels: &[u8], drop: &[Vec<f32>], d: [usize; 3]) -> f64 {
+fn loss_ref(
+    p: &[Vec<f64>],
+    c: usize,
+    blocks: usize,
+    hk: usize,
+    input: &[f64],
+    labels: &[u8],
+    drop: &[Vec<f32>],
+    d: [usize; 3],
+) -> f64 {
     let n = input.len();
     let relu = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = x.max(0.0));
     let mut x = conv_ref(input, 1, c, 3, &p[0], &p[1], d);
@@ -94,7 +120,12 @@ fn check(head_kernel: usize) {
     let d = [e; 3];
     let n = e * e * e;
     let mut net = CaNetwork::random(
-        NetworkMeta { channels: c, blocks, head_kernel, ..NetworkMeta::paper(1.0) },
+        NetworkMeta {
+            channels: c,
+            blocks,
+            head_kernel,
+            ..NetworkMeta::paper(1.0)
+        },
         11,
     );
     let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -113,21 +144,36 @@ fn check(head_kernel: usize) {
     let (loss, dl) = weighted_cross_entropy(&tape.logits, &labels, 50.0);
     let grad = backward(&net, &tape, &dl);
 
-    let p: Vec<Vec<f64>> = tensors(&net).iter().map(|t| t.2.iter().map(|&v| v as f64).collect()).collect();
+    let p: Vec<Vec<f64>> = tensors(&net)
+        .iter()
+        .map(|t| t.2.iter().map(|&v| v as f64).collect())
+        .collect();
     let inp: Vec<f64> = input.iter().map(|&v| v as f64).collect();
     let l_ref = loss_ref(&p, c, blocks, head_kernel, &inp, &labels, &drop, d);
-    assert!((l_ref - loss).abs() < 1e-4 * l_ref.abs().max(1.0), "loss {loss} vs f64 reference {l_ref}");
+    assert!(
+        (l_ref - loss).abs() < 1e-4 * l_ref.abs().max(1.0),
+        "loss {loss} vs f64 reference {l_ref}"
+    );
 
     let h = 1e-5;
     let mut worst = 0f64;
     // Conv biases in front of an instance norm have a true gradient of 0 (the
     // mean is subtracted); there only an absolute bound makes sense.
-    let gall = tensors(&grad).iter().flat_map(|t| t.2.iter()).fold(0f32, |m, v| m.max(v.abs())) as f64;
-    for (ti, ((name, _, _), (_, _, g))) in tensors(&net).iter().zip(tensors(&grad).iter()).enumerate() {
+    let gall = tensors(&grad)
+        .iter()
+        .flat_map(|t| t.2.iter())
+        .fold(0f32, |m, v| m.max(v.abs())) as f64;
+    for (ti, ((name, _, _), (_, _, g))) in
+        tensors(&net).iter().zip(tensors(&grad).iter()).enumerate()
+    {
         let gmax = g.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
         // Up to 6 entries per tensor: the largest gradient and random others.
         let mut idx: Vec<usize> = (0..5).map(|_| rng.random_range(0..g.len())).collect();
-        idx.push((0..g.len()).max_by(|&a, &b| g[a].abs().total_cmp(&g[b].abs())).unwrap());
+        idx.push(
+            (0..g.len())
+                .max_by(|&a, &b| g[a].abs().total_cmp(&g[b].abs()))
+                .unwrap(),
+        );
         for i in idx {
             let mut q = p.clone();
             q[ti][i] += h;
@@ -142,10 +188,16 @@ fn check(head_kernel: usize) {
             let den = num.abs().max(ana.abs()).max(1e-3 * gmax).max(1e-5 * gall);
             let rel = (num - ana).abs() / den;
             worst = worst.max(rel);
-            assert!(rel < 1e-2, "{name}[{i}]: analytic {ana:e}, finite difference {num:e}, rel {rel:e}");
+            assert!(
+                rel < 1e-2,
+                "{name}[{i}]: analytic {ana:e}, finite difference {num:e}, rel {rel:e}"
+            );
         }
     }
-    eprintln!("head k={head_kernel}: worst relative error {worst:e} over {} tensors", p.len());
+    eprintln!(
+        "head k={head_kernel}: worst relative error {worst:e} over {} tensors",
+        p.len()
+    );
 }
 
 #[test]

@@ -9,7 +9,10 @@ pub fn weighted_cross_entropy(logits: &[f32], labels: &[u8], pos_weight: f64) ->
     let n = labels.len();
     assert_eq!(logits.len(), 2 * n, "logits are [2][n]");
     let (l0, l1) = logits.split_at(n);
-    let wsum: f64 = labels.iter().map(|&y| if y != 0 { pos_weight } else { 1.0 }).sum();
+    let wsum: f64 = labels
+        .iter()
+        .map(|&y| if y != 0 { pos_weight } else { 1.0 })
+        .sum();
     let mut grad = vec![0f32; 2 * n];
     let (g0, g1) = grad.split_at_mut(n);
     let mut loss = 0f64;

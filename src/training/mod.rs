@@ -21,3 +21,5 @@ pub mod trainer;
 
 #[cfg(test)]
 mod gradcheck;
+#[cfg(test)]
+mod train_tests;

@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::adam::Adam;
 use super::backward::{backward, dropout_scales, forward_train};
 use super::checkpoint::save_checkpoint;
-use super::dataset::{chains_for_split, make_sample, DatasetError, Degradation, Sample, SampleSpec};
+use super::dataset::{
+    chains_for_split, make_sample, DatasetError, Degradation, Sample, SampleSpec,
+};
 use super::loss::weighted_cross_entropy;
 use crate::ca::peaks::{pick_peaks, PeakParams};
 use crate::cnn::{CaNetwork, NetworkMeta};
@@ -190,7 +192,12 @@ impl ChainPool {
     /// Sample number `index` of the stream `seed`: the chain and all the
     /// randomness of the sample come from an RNG seeded by (seed, index) only.
     /// A chain that fails (unreadable, no Cα) is logged and another drawn.
-    pub fn sample(&mut self, spec: &SampleSpec, seed: u64, index: u64) -> Result<Sample, TrainError> {
+    pub fn sample(
+        &mut self,
+        spec: &SampleSpec,
+        seed: u64,
+        index: u64,
+    ) -> Result<Sample, TrainError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         let tries = 20;
@@ -221,7 +228,10 @@ impl ChainPool {
 const VAL_SEED_SALT: u64 = 0x5641_4c49_4441_5445;
 
 /// The fixed validation set of a run.
-pub fn validation_set(data: &Path, config: &TrainConfig) -> Result<(Vec<Sample>, usize), TrainError> {
+pub fn validation_set(
+    data: &Path,
+    config: &TrainConfig,
+) -> Result<(Vec<Sample>, usize), TrainError> {
     let mut pool = ChainPool::new(data, "validation")?;
     let spec = config.sample_spec()?;
     let set = (0..config.val_samples as u64)
@@ -255,7 +265,8 @@ pub fn validation_crscore(net: &CaNetwork, samples: &[Sample]) -> f64 {
 pub fn train_step(state: &mut TrainState, sample: &Sample, dropout_rng: &mut ChaCha8Rng) -> f64 {
     let drop = dropout_scales(&state.net, state.config.dropout, dropout_rng);
     let tape = forward_train(&state.net, sample.input.dims(), sample.input.data(), &drop);
-    let (loss, dlogits) = weighted_cross_entropy(&tape.logits, &sample.labels, state.config.pos_weight);
+    let (loss, dlogits) =
+        weighted_cross_entropy(&tape.logits, &sample.labels, state.config.pos_weight);
     let mut grad = backward(&state.net, &tape, &dlogits);
     drop_tape(tape);
     state.adam.step(&mut state.net, &mut grad);
@@ -265,7 +276,11 @@ pub fn train_step(state: &mut TrainState, sample: &Sample, dropout_rng: &mut Cha
 fn drop_tape(_t: super::backward::Tape) {}
 
 /// The shipped network: best weights with the metadata filled.
-pub fn shipped_network(state: &TrainState, train_chains: usize, val_chains: usize) -> Option<CaNetwork> {
+pub fn shipped_network(
+    state: &TrainState,
+    train_chains: usize,
+    val_chains: usize,
+) -> Option<CaNetwork> {
     let best = state.best.as_ref()?;
     let c = &state.config;
     let mut net = best.net.clone();
@@ -288,7 +303,11 @@ pub fn shipped_network(state: &TrainState, train_chains: usize, val_chains: usiz
 }
 
 /// Runs (or continues) training until `opts.steps` or the time budget.
-pub fn train(data: &Path, state: &mut TrainState, opts: &RunOptions) -> Result<TrainReport, TrainError> {
+pub fn train(
+    data: &Path,
+    state: &mut TrainState,
+    opts: &RunOptions,
+) -> Result<TrainReport, TrainError> {
     let spec = state.config.sample_spec()?;
     let mut pool = ChainPool::new(data, "train")?;
     let (val, val_chains) = validation_set(data, &state.config)?;
@@ -301,14 +320,17 @@ pub fn train(data: &Path, state: &mut TrainState, opts: &RunOptions) -> Result<T
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_position(state.step);
 
     let validate = |state: &mut TrainState, losses: &mut Vec<f64>| -> Result<(), TrainError> {
         let score = validation_crscore(&state.net, &val);
-        let train_loss = (!losses.is_empty()).then(|| losses.iter().sum::<f64>() / losses.len() as f64);
+        let train_loss =
+            (!losses.is_empty()).then(|| losses.iter().sum::<f64>() / losses.len() as f64);
         losses.clear();
         state.history.push(ValPoint {
             step: state.step,
