@@ -73,6 +73,7 @@ fn in_ref(x: &mut [f64], g: &[f64], b: &[f64], n: usize) {
 }
 
 /// The loss of the network whose tensors (in [`tensors`] order) are `p`.
+#[allow(clippy::too_many_arguments)]
 fn loss_ref(
     p: &[Vec<f64>],
     c: usize,

@@ -30,11 +30,12 @@ pub fn tensors(net: &CaNetwork) -> Vec<(String, Vec<usize>, &[f32])> {
 
 /// The same tensors, mutable, in the same order as [`tensors`].
 pub fn tensors_mut(net: &mut CaNetwork) -> Vec<&mut Vec<f32>> {
-    let mut out: Vec<&mut Vec<f32>> = Vec::new();
-    out.push(&mut net.stem_conv.weight);
-    out.push(&mut net.stem_conv.bias);
-    out.push(&mut net.stem_norm.gamma);
-    out.push(&mut net.stem_norm.beta);
+    let mut out: Vec<&mut Vec<f32>> = vec![
+        &mut net.stem_conv.weight,
+        &mut net.stem_conv.bias,
+        &mut net.stem_norm.gamma,
+        &mut net.stem_norm.beta,
+    ];
     for b in &mut net.blocks {
         out.push(&mut b.conv1.weight);
         out.push(&mut b.conv1.bias);

@@ -386,7 +386,7 @@ pub fn train(
         state.step += 1;
         bar.set_position(state.step);
         bar.set_message(format!("loss {loss:.4}"));
-        if state.step % opts.val_every.max(1) == 0 {
+        if state.step.is_multiple_of(opts.val_every.max(1)) {
             let done = (state.step - start_step) as f64;
             log::info!(
                 "mean per step: sample {:.3} s, forward+backward+Adam {:.3} s",
