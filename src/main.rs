@@ -61,6 +61,11 @@ enum Command {
         after_help = "Examples:\n  mapfold thread --seq query.fasta --library templates.lib -o hits.tsv\n  mapfold thread --seq query.fasta --library templates.lib --exclude-identity 0.3 --exclude-id 0123_x_1abc_A -o hits.tsv --json\n  mapfold thread --seq query.fasta --library templates.lib --hhr query.hhr -o hits.tsv"
     )]
     Thread(cli::thread::Args),
+    /// Train the Cα network on simulated maps of ../shared/data's train split (resumable).
+    #[command(
+        after_help = "Examples:\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --channels 16 --blocks 4 --box 40 --time-budget 30 --degradation clean -v\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --resume --steps 20000 -v\n  mapfold train --init weights/ca_net_a.safetensors --degradation realistic --out weights/ca_net_b.safetensors --checkpoint weights/ca_net_b.ckpt.safetensors --time-budget 15 -v"
+    )]
+    Train(cli::train::Args),
 }
 
 fn main() {
@@ -85,6 +90,7 @@ fn main() {
         Command::Bench(a) => cli::bench::run(a, &global),
         Command::Library(a) => cli::library::run(a, &global),
         Command::Thread(a) => cli::thread::run(a, &global),
+        Command::Train(a) => cli::train::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -10,6 +10,7 @@ pub mod map_info;
 pub mod score;
 pub mod simulate;
 pub mod thread;
+pub mod train;
 
 use crate::gpu::DeviceChoice;
 
