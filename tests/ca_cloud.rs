@@ -254,20 +254,31 @@ fn cli_ca_bad_map_path_fails_naming_it_and_writes_nothing() {
     );
 }
 
+/// The default route: the bundled networks on the real EMD-2566 cut-out must
+/// find the deposited chain's Cα better than the naive greedy baseline.
 #[test]
-fn cli_ca_without_baseline_or_probabilities_says_the_cnn_is_missing() {
+fn cli_ca_bundled_networks_beat_greedy_on_emd2566() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("ca.pdb");
-    let o = mapfold()
-        .args(["ca", "--length", "10", "--map"])
-        .arg(fixture("emd2566_3j6b_9.mrc"))
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no trained Cα networks"));
-    assert!(!out.exists());
+    let model = mapfold::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
+    let truth = model.ca_coords();
+    let run = |extra: &[&str], out: &Path| {
+        let o = mapfold()
+            .args(["ca", "--length", "195", "--resolution", "3.2", "--map"])
+            .arg(fixture("emd2566_3j6b_9.mrc"))
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .args(["--device", "cpu", "--json"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let cloud = CaCloud::read(out).unwrap();
+        crscore_pairs(&cloud.points, &truth).score
+    };
+    let cnn = run(&[], &dir.path().join("cnn.pdb"));
+    let greedy = run(&["--baseline", "greedy"], &dir.path().join("greedy.pdb"));
+    eprintln!("EMD-2566 / 3J6B chain 9: CNN CRscore {cnn:.3}, greedy {greedy:.3}");
+    assert!(cnn > greedy, "CNN {cnn} vs greedy {greedy}");
 }
 
 #[test]
