@@ -171,6 +171,8 @@ fn shipped_weights_on_emd2566() {
             "EMD-2566 chain 9 (L = {}): {name} CRscore {cnn:.4}, greedy baseline {greedy:.4}",
             ca.len()
         );
-        assert!(cnn > 0.5, "{name}: CRscore {cnn}");
+        // Trained weights must beat the naive baseline on a real map
+        // (measured: A 0.855, B 0.807, greedy 0.716).
+        assert!(cnn > greedy, "{name}: CRscore {cnn}, greedy {greedy}");
     }
 }
