@@ -238,7 +238,9 @@ fn errors_name_the_file_and_leave_no_output() {
 
 #[test]
 fn every_command_has_an_example_in_its_help() {
-    for cmd in ["map-info", "simulate", "score", "fit"] {
+    for cmd in [
+        "map-info", "simulate", "score", "fit", "ca", "train", "library", "thread",
+    ] {
         let o = mapfold(&[cmd, "--help"]);
         assert!(o.status.success());
         let text = String::from_utf8_lossy(&o.stdout);
