@@ -69,14 +69,6 @@ pub fn weights_to_bytes(net: &CaNetwork) -> Result<Vec<u8>, String> {
         norm(&format!("blocks.{i}.norm1"), &b.norm1);
         norm(&format!("blocks.{i}.norm2"), &b.norm2);
     }
-    let views = tensors
-        .iter()
-        .map(|(n, s, d)| {
-            TensorView::new(Dtype::F32, s.clone(), d)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| format!("tensor {n}: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let m = &net.meta;
     let meta: HashMap<String, String> = [
         ("architecture", ARCHITECTURE.to_string()),
@@ -96,7 +88,24 @@ pub fn weights_to_bytes(net: &CaNetwork) -> Result<Vec<u8>, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    safetensors::serialize(views, Some(meta)).map_err(|e| format!("cannot serialise weights: {e}"))
+    serialize_f32(&tensors, meta).map_err(|e| format!("cannot serialise weights: {e}"))
+}
+
+/// Little-endian f32 tensors `(name, shape, bytes)` and string metadata as
+/// safetensors bytes: the one serialiser behind weights and training checkpoints.
+pub(crate) fn serialize_f32(
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    meta: HashMap<String, String>,
+) -> Result<Vec<u8>, String> {
+    let views = tensors
+        .iter()
+        .map(|(n, s, d)| {
+            TensorView::new(Dtype::F32, s.clone(), d)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| format!("tensor {n}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())
 }
 
 /// Parses safetensors bytes; the error says which tensor or metadata key is wrong.

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 
 use super::adam::Adam;
@@ -49,14 +49,6 @@ pub fn checkpoint_to_bytes(state: &TrainState) -> Result<Vec<u8>, String> {
     if let Some(b) = &state.best {
         add("best", &b.net);
     }
-    let views = owned
-        .iter()
-        .map(|(n, s, d)| {
-            TensorView::new(Dtype::F32, s.clone(), d)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| format!("tensor {n}: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let meta: HashMap<String, String> = [
         ("format", FORMAT.to_string()),
         (
@@ -94,7 +86,7 @@ pub fn checkpoint_to_bytes(state: &TrainState) -> Result<Vec<u8>, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    safetensors::serialize(views, Some(meta))
+    crate::cnn::weights::serialize_f32(&owned, meta)
         .map_err(|e| format!("cannot serialise checkpoint: {e}"))
 }
 
