@@ -108,15 +108,21 @@ pub(crate) fn serialize_f32(
     safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())
 }
 
-/// Parses safetensors bytes; the error says which tensor or metadata key is wrong.
-pub fn weights_from_bytes(bytes: &[u8]) -> Result<CaNetwork, String> {
+/// Safetensors bytes with their `__metadata__` (if any): the one parser behind
+/// weights and training checkpoints.
+pub(crate) fn deserialize_with_metadata(
+    bytes: &[u8],
+) -> Result<(SafeTensors<'_>, Option<HashMap<String, String>>), String> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
     let (_, header) =
         SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
-    let md = header
-        .metadata()
-        .as_ref()
-        .ok_or("no __metadata__ (need architecture, channels, blocks, voxel_size)")?;
+    Ok((st, header.metadata().clone()))
+}
+
+/// Parses safetensors bytes; the error says which tensor or metadata key is wrong.
+pub fn weights_from_bytes(bytes: &[u8]) -> Result<CaNetwork, String> {
+    let (st, md) = deserialize_with_metadata(bytes)?;
+    let md = md.ok_or("no __metadata__ (need architecture, channels, blocks, voxel_size)")?;
     let get = |k: &str| md.get(k).map(String::as_str);
     let need = |k: &str| get(k).ok_or_else(|| format!("metadata key '{k}' is missing"));
     let arch = need("architecture")?;

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use safetensors::tensor::Dtype;
-use safetensors::SafeTensors;
 
 use super::adam::Adam;
 use super::params::{tensors, tensors_mut};
@@ -91,13 +90,8 @@ pub fn checkpoint_to_bytes(state: &TrainState) -> Result<Vec<u8>, String> {
 }
 
 pub fn checkpoint_from_bytes(bytes: &[u8]) -> Result<TrainState, String> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
-    let (_, header) =
-        SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
-    let md = header
-        .metadata()
-        .as_ref()
-        .ok_or("no __metadata__: not a training checkpoint")?;
+    let (st, md) = crate::cnn::weights::deserialize_with_metadata(bytes)?;
+    let md = md.ok_or("no __metadata__: not a training checkpoint")?;
     let need = |k: &str| {
         md.get(k)
             .map(String::as_str)
