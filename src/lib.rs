@@ -33,6 +33,7 @@ pub mod io;
 pub mod map;
 pub mod sequence;
 pub mod structure;
+pub mod template;
 pub mod threading;
 pub mod training;
 
