@@ -22,6 +22,7 @@
 //! templates against the cloud, assembly and `build` (`../shared/DESIGN.md`)
 //! come next.
 
+pub mod assembly;
 pub mod bench;
 pub mod ca;
 pub mod cli;

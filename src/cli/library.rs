@@ -2,7 +2,9 @@
 //! structure files (a directory, a list file, or splits of the shared data set)
 //! and writes the binary library ([`crate::threading::library`]);
 //! `library train-ssp` retrains the sequence → secondary-structure predictor
-//! ([`crate::threading::ssp`]) on the data set's train split.
+//! ([`crate::threading::ssp`]) on the data set's train split;
+//! `library knowledge-stats` rebuilds the assembly force field's statistics
+//! ([`crate::assembly::stats`]) from the train split.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,6 +27,21 @@ pub enum LibraryCommand {
     Build(BuildArgs),
     /// Retrain the secondary-structure predictor (writes its weight file).
     TrainSsp(TrainSspArgs),
+    /// Rebuild the assembly's knowledge-based statistics from the train split.
+    KnowledgeStats(KnowledgeStatsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KnowledgeStatsArgs {
+    /// The data set directory (default ../shared/data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output JSON file (the shipped one is weights/knowledge.json).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,7 +89,28 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
     match &args.command {
         LibraryCommand::Build(a) => run_build(a),
         LibraryCommand::TrainSsp(a) => run_train(a),
+        LibraryCommand::KnowledgeStats(a) => run_knowledge(a),
     }
+}
+
+fn run_knowledge(a: &KnowledgeStatsArgs) -> anyhow::Result<()> {
+    let data = data_dir(a.data.as_deref())?;
+    let t0 = Instant::now();
+    // Train split only: the force field must not see validation or test chains.
+    let files = library::split_files(&data, &["train".into()])?;
+    let stats = crate::assembly::stats::KnowledgeStats::build(&files, "train split")?;
+    stats.write(&a.output)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    if a.json {
+        super::print_json(&json!({
+            "output": a.output,
+            "source": stats.source,
+            "seconds": seconds,
+        }));
+    } else {
+        println!("{}: {} ({seconds:.1} s)", a.output.display(), stats.source);
+    }
+    Ok(())
 }
 
 fn data_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {

@@ -24,6 +24,12 @@ pub const CORRELATE_SHADER: Shader = Shader {
     source: include_str!("../../shaders/correlate.wgsl"),
 };
 
+/// Per-bead map energy for the assembly's batched Monte Carlo (eq. 6-7).
+pub const EM_DELTA_SHADER: Shader = Shader {
+    name: "em_delta.wgsl",
+    source: include_str!("../../shaders/em_delta.wgsl"),
+};
+
 /// The instance, adapter, device and queue, plus compiled pipelines.
 pub struct GpuContext {
     pub instance: wgpu::Instance,

@@ -15,7 +15,7 @@ mod buffers;
 mod context;
 
 pub use buffers::{output_buffer, readback_f32, storage_buffer, uniform_buffer, Readback};
-pub use context::{context, GpuContext, Shader, CORRELATE_SHADER, DENSITY_SHADER};
+pub use context::{context, GpuContext, Shader, CORRELATE_SHADER, DENSITY_SHADER, EM_DELTA_SHADER};
 
 /// What the user asked for with `--device`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

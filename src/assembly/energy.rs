@@ -1,0 +1,411 @@
+//! The assembly force field without the map terms (eq. 5 minus E_EM and
+//! E_EM^CNN, which live in [`super::em`]): E_knowledge from
+//! [`super::stats::KnowledgeStats`] plus E_temp, distance restraints from the
+//! top templates (Supplementary Text 29 is not in our text; ours below).
+//!
+//! Terms (kT): Cα bond (harmonic about the mean bond, σ 0.1 Å), Cα angle and
+//! torsion PMFs by predicted secondary structure, Cα pair-distance PMF by
+//! separation and secondary-structure pair, side-chain centroid contact
+//! energies, burial, a one-sided radius-of-gyration restraint, Cα and centroid
+//! clashes, and template restraints −w / (1 + ((d − d0)/2 Å)²), bounded so
+//! that one wrong template cannot dominate.
+//!
+//! A Monte Carlo move changes a few consecutive Cα. [`ForceField::local`]
+//! sums every term that involves a residue in a window, so the change of the
+//! total energy is `local(new) − local(old)` over the same window: O(window ·
+//! L) per move instead of O(L²).
+
+use super::geometry::{angle, centroid, dihedral, radius_of_gyration};
+use super::stats::{
+    angle_bin, burial_bin, dist_bin, sep_class, ss_pair, torsion_bin, KnowledgeStats,
+    BURIAL_RADIUS, CONTACT_CUTOFF,
+};
+use crate::threading::Ss;
+use crate::Vec3;
+
+/// Weights of the terms of eq. 5 and inside E_knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Weights {
+    pub bond: f64,
+    pub angle: f64,
+    pub torsion: f64,
+    pub pair: f64,
+    pub contact: f64,
+    pub burial: f64,
+    pub rg: f64,
+    pub clash: f64,
+    /// W_temp.
+    pub temp: f64,
+    /// W_EM (per bead, map in σ units; [`super::em`]).
+    pub em: f64,
+    /// W_EM^CNN.
+    pub cnn: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            bond: 1.0,
+            angle: 1.0,
+            torsion: 1.0,
+            pair: 0.5,
+            contact: 0.3,
+            burial: 0.3,
+            rg: 1.0,
+            clash: 5.0,
+            temp: 1.0,
+            em: 2.0,
+            cnn: 1.0,
+        }
+    }
+}
+
+/// Energy broken down by term (already weighted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Terms {
+    pub bond: f64,
+    pub angle: f64,
+    pub torsion: f64,
+    pub pair: f64,
+    pub contact: f64,
+    pub burial: f64,
+    pub rg: f64,
+    pub clash: f64,
+    pub temp: f64,
+    pub em: f64,
+}
+
+impl Terms {
+    pub fn total(&self) -> f64 {
+        self.bond
+            + self.angle
+            + self.torsion
+            + self.pair
+            + self.contact
+            + self.burial
+            + self.rg
+            + self.clash
+            + self.temp
+            + self.em
+    }
+}
+
+/// A distance restraint on a Cα pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Restraint {
+    pub partner: usize,
+    pub d0: f32,
+    pub weight: f32,
+}
+
+/// Template restraints: for each pair (i, j), |i − j| ≥ 3, with Cα within
+/// `max_distance` in a template, the weighted mean template distance and the
+/// summed weight (template weight: `1 / (1 + rank)` times its CRscore when
+/// known, else 0.5), normalised so the strongest pair has weight 1.
+pub fn template_restraints(
+    models: &[crate::template::TemplateModel],
+    query_len: usize,
+    max_distance: f64,
+) -> Vec<Vec<Restraint>> {
+    let mut sum = std::collections::HashMap::<(usize, usize), (f64, f64)>::new();
+    for (rank, m) in models.iter().enumerate() {
+        let w = m.crscore.unwrap_or(0.5).max(0.05) / (1.0 + rank as f64);
+        let pts = m.aligned_pairs();
+        for (a, &(i, p)) in pts.iter().enumerate() {
+            for &(j, q) in &pts[a + 1..] {
+                if j < i + 3 || i >= query_len || j >= query_len {
+                    continue;
+                }
+                let d = (p - q).norm();
+                if d < max_distance {
+                    let e = sum.entry((i, j)).or_insert((0.0, 0.0));
+                    e.0 += w * d;
+                    e.1 += w;
+                }
+            }
+        }
+    }
+    let wmax = sum.values().map(|v| v.1).fold(0.0, f64::max).max(1e-12);
+    let mut out = vec![Vec::new(); query_len];
+    let mut keys: Vec<_> = sum.keys().copied().collect();
+    keys.sort_unstable();
+    for (i, j) in keys {
+        let (dw, w) = sum[&(i, j)];
+        let r = |partner| Restraint {
+            partner,
+            d0: (dw / w) as f32,
+            weight: (w / wmax) as f32,
+        };
+        out[i].push(r(j));
+        out[j].push(r(i));
+    }
+    out
+}
+
+/// The query as the force field sees it.
+#[derive(Debug, Clone)]
+pub struct ForceField {
+    pub stats: KnowledgeStats,
+    pub weights: Weights,
+    /// Residue type indices (`sequence::index_or_unknown`).
+    pub types: Vec<usize>,
+    /// Predicted secondary structure.
+    pub ss: Vec<Ss>,
+    /// Per residue, its restraints (each pair listed under both residues).
+    pub restraints: Vec<Vec<Restraint>>,
+    rg_target: f64,
+}
+
+const BOND_SIGMA: f64 = 0.1;
+const CA_CLASH: f64 = 4.0;
+const CENTROID_CLASH: f64 = 3.0;
+const RESTRAINT_WIDTH: f64 = 2.0;
+
+impl ForceField {
+    pub fn new(
+        stats: KnowledgeStats,
+        weights: Weights,
+        sequence: &str,
+        ss: Vec<Ss>,
+        restraints: Vec<Vec<Restraint>>,
+    ) -> ForceField {
+        let types: Vec<usize> = sequence
+            .chars()
+            .map(crate::sequence::index_or_unknown)
+            .collect();
+        let l = types.len() as f64;
+        let rg_target = stats.rg[0] * l.powf(stats.rg[1]);
+        let mut restraints = restraints;
+        restraints.resize(types.len(), Vec::new());
+        ForceField {
+            stats,
+            weights,
+            types,
+            ss,
+            restraints,
+            rg_target,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// Side-chain centroid of residue `i`.
+    pub fn centroid(&self, ca: &[Vec3], i: usize) -> Vec3 {
+        centroid(
+            ca,
+            i,
+            &self.stats.centroid[self.types[i]][self.ss[i].index()],
+        )
+    }
+
+    pub fn centroids(&self, ca: &[Vec3]) -> Vec<Vec3> {
+        (0..ca.len()).map(|i| self.centroid(ca, i)).collect()
+    }
+
+    /// Residues whose centroid moves when Cα `lo..hi` move (a superset).
+    pub fn window(&self, lo: usize, hi: usize) -> (usize, usize) {
+        (lo.saturating_sub(2), (hi + 2).min(self.len()))
+    }
+
+    /// Every term, weighted.
+    pub fn terms(&self, ca: &[Vec3]) -> Terms {
+        let cen = self.centroids(ca);
+        let all: Vec<usize> = (0..ca.len()).collect();
+        let mut t = self.local_terms(ca, &cen, 0, ca.len(), &all);
+        t.rg = self.rg_energy(ca);
+        t
+    }
+
+    /// The weighted energy terms that involve residues `lo..hi` (local terms
+    /// whose window overlaps, pairs with at least one end inside) and the
+    /// burial of the residues in `burial_set`; `cen` must hold the centroids
+    /// of `ca`. The radius of gyration is global: see [`Self::rg_energy`].
+    pub fn local_terms(
+        &self,
+        ca: &[Vec3],
+        cen: &[Vec3],
+        lo: usize,
+        hi: usize,
+        burial_set: &[usize],
+    ) -> Terms {
+        let n = ca.len();
+        let w = &self.weights;
+        let st = &self.stats;
+        let mut t = Terms::default();
+        let ss = |i: usize| self.ss[i];
+        // Bonds i–i+1 for i in lo−1..hi.
+        for i in lo.saturating_sub(1)..hi.min(n.saturating_sub(1)) {
+            let d = (ca[i + 1] - ca[i]).norm();
+            t.bond += w.bond * ((d - st.bond[0]) / BOND_SIGMA).powi(2);
+        }
+        // Angles at i for i in lo−1..hi+1, torsions starting at i−1 for i in lo−2..hi+1.
+        for i in lo.saturating_sub(1).max(1)..(hi + 1).min(n.saturating_sub(1)) {
+            let a = angle(&ca[i - 1], &ca[i], &ca[i + 1]);
+            t.angle += w.angle * st.angle[ss(i).index()][angle_bin(a)] as f64;
+        }
+        for i in lo.saturating_sub(2).max(1)..(hi + 1).min(n.saturating_sub(2)) {
+            let d = dihedral(&ca[i - 1], &ca[i], &ca[i + 1], &ca[i + 2]);
+            t.torsion += w.torsion * st.torsion[ss(i).index()][torsion_bin(d)] as f64;
+        }
+        // Pairs with at least one end in lo..hi, each once.
+        for i in lo..hi {
+            for j in 0..n {
+                if (lo..hi).contains(&j) && j <= i {
+                    continue;
+                }
+                let sep = i.abs_diff(j);
+                if sep < 3 {
+                    continue;
+                }
+                let d = (ca[i] - ca[j]).norm();
+                if d < CA_CLASH {
+                    t.clash += w.clash * (CA_CLASH - d).powi(2);
+                }
+                if let Some(b) = dist_bin(d) {
+                    t.pair += w.pair * st.pair[sep_class(sep)][ss_pair(ss(i), ss(j))][b] as f64;
+                }
+                let dc = (cen[i] - cen[j]).norm();
+                if dc < CONTACT_CUTOFF {
+                    t.contact += w.contact * st.contact[self.types[i]][self.types[j]] as f64;
+                    if dc < CENTROID_CLASH {
+                        t.clash += w.clash * 0.25 * (CENTROID_CLASH - dc).powi(2);
+                    }
+                }
+            }
+            for r in &self.restraints[i] {
+                let j = r.partner;
+                if (lo..hi).contains(&j) && j < i {
+                    continue;
+                }
+                let x = ((ca[i] - ca[j]).norm() - r.d0 as f64) / RESTRAINT_WIDTH;
+                t.temp -= w.temp * r.weight as f64 / (1.0 + x * x);
+            }
+        }
+        for &j in burial_set {
+            let count = ca
+                .iter()
+                .enumerate()
+                .filter(|&(k, p)| k != j && (p - ca[j]).norm_squared() < BURIAL_RADIUS.powi(2))
+                .count();
+            t.burial += w.burial * st.burial[self.types[j]][burial_bin(count)] as f64;
+        }
+        t
+    }
+
+    /// One-sided: chains more than one standard deviation wider than the
+    /// train-split Rg(L) fit pay quadratically; compactness below it is left
+    /// to the other terms.
+    pub fn rg_energy(&self, ca: &[Vec3]) -> f64 {
+        let z = (radius_of_gyration(ca) / self.rg_target).ln() / self.stats.rg[2].max(0.02);
+        if z > 1.0 {
+            self.weights.rg * (z - 1.0).powi(2)
+        } else {
+            0.0
+        }
+    }
+
+    /// Residues whose burial count can change when the Cα of `lo..hi` move
+    /// from `old` to `new`: those within the burial radius of a moved atom in
+    /// either conformation (the moved residues included).
+    pub fn burial_set(&self, old: &[Vec3], new: &[Vec3], lo: usize, hi: usize) -> Vec<usize> {
+        let r2 = BURIAL_RADIUS * BURIAL_RADIUS;
+        (0..old.len())
+            .filter(|&j| {
+                (lo..hi).contains(&j)
+                    || (lo..hi).any(|i| {
+                        (old[i] - old[j]).norm_squared() < r2
+                            || (new[i] - new[j]).norm_squared() < r2
+                    })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::read_structure;
+
+    /// The longest unbroken stretch of the fixture chain (the assembly's
+    /// chains have no breaks).
+    fn native() -> (String, Vec<Vec3>, Vec<Ss>) {
+        let s = read_structure(std::path::Path::new("tests/data/3j6b_9.pdb")).unwrap();
+        let chain = &s.chains[0];
+        let bb = crate::threading::dssp::chain_backbone(chain);
+        let ss = crate::threading::dssp::assign(&bb);
+        let ca = chain.ca_coords();
+        let seq: Vec<char> = chain.ca_sequence().chars().collect();
+        let (mut best, mut start) = ((0, 0), 0);
+        for i in 1..=ca.len() {
+            if i == ca.len() || (ca[i] - ca[i - 1]).norm() > 4.2 {
+                if i - start > best.1 - best.0 {
+                    best = (start, i);
+                }
+                start = i;
+            }
+        }
+        let (a, b) = best;
+        (
+            seq[a..b].iter().collect(),
+            ca[a..b].to_vec(),
+            ss[a..b].to_vec(),
+        )
+    }
+
+    #[test]
+    fn local_differences_equal_total_differences() {
+        let (seq, ca, ss) = native();
+        let ff = ForceField::new(
+            KnowledgeStats::bundled(),
+            Weights::default(),
+            &seq,
+            ss,
+            Vec::new(),
+        );
+        let mut moved = ca.clone();
+        let (lo, hi) = (30, 35);
+        for p in &mut moved[lo..hi] {
+            *p += Vec3::new(0.7, -0.4, 0.3);
+        }
+        let full = ff.terms(&moved).total() - ff.terms(&ca).total();
+        let (wlo, whi) = ff.window(lo, hi);
+        let set = ff.burial_set(&ca, &moved, lo, hi);
+        let local = ff
+            .local_terms(&moved, &ff.centroids(&moved), wlo, whi, &set)
+            .total()
+            + ff.rg_energy(&moved)
+            - ff.local_terms(&ca, &ff.centroids(&ca), wlo, whi, &set)
+                .total()
+            - ff.rg_energy(&ca);
+        assert!(
+            (full - local).abs() < 1e-6 * full.abs().max(1.0),
+            "full Δ {full}, local Δ {local}"
+        );
+    }
+
+    #[test]
+    fn native_is_lower_than_its_distortions() {
+        let (seq, ca, ss) = native();
+        let ff = ForceField::new(
+            KnowledgeStats::bundled(),
+            Weights::default(),
+            &seq,
+            ss,
+            Vec::new(),
+        );
+        let e0 = ff.terms(&ca).total();
+        eprintln!("{} residues, native terms {:?}", ca.len(), ff.terms(&ca));
+        // Straightened: every Cα on a line 3.8 Å apart.
+        let line: Vec<Vec3> = (0..ca.len())
+            .map(|i| Vec3::new(3.8 * i as f64, 0.0, 0.0))
+            .collect();
+        let e_line = ff.terms(&line).total();
+        assert!(e0 < e_line, "native {e0}, straight line {e_line}");
+    }
+}

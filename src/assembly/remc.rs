@@ -1,0 +1,355 @@
+//! Replica-exchange Monte Carlo (the paper's "Density map-guided structural
+//! assembly simulations").
+//!
+//! R replicas (40 in the paper), each started from one template, run on a
+//! geometric temperature ladder. A step is batched across replicas, the shape
+//! the design card asks for: (1) every replica proposes a move on the CPU and
+//! computes the change of the force field's terms ([`super::energy`]) in
+//! parallel; (2) the map term of every proposal is scored in one call to
+//! [`EmField::bead_values`] (one GPU dispatch, or the CPU twin); (3) every
+//! replica accepts or rejects by Metropolis. After each sweep (L steps,
+//! L the chain length) neighbouring replicas try to swap conformations, even
+//! and odd pairs alternately, and the energies are recomputed from scratch so
+//! that rounding cannot drift.
+//!
+//! Every replica has its own ChaCha RNG seeded from (seed, replica), the swaps
+//! another, so the same seed gives the same trajectories whatever the thread
+//! count. Decoys are recorded from the lowest-temperature replicas for
+//! clustering.
+
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::em::EmField;
+use super::energy::ForceField;
+use super::moves::{propose, FragmentSource, Move, MoveKind, DEFAULT_MIX};
+use crate::Vec3;
+
+#[derive(Debug, Clone)]
+pub struct RemcOptions {
+    /// Temperatures (kT) of the coldest and the hottest replica.
+    pub t_min: f64,
+    pub t_max: f64,
+    /// Sweeps to run (a sweep is L steps of every replica), unless the time
+    /// budget ends the run first.
+    pub sweeps: usize,
+    pub time_budget: Option<Duration>,
+    /// Record a decoy from each of the `record_replicas` coldest replicas
+    /// every `record_every` sweeps.
+    pub record_every: usize,
+    pub record_replicas: usize,
+    pub mix: [f64; 5],
+    pub seed: u64,
+}
+
+impl Default for RemcOptions {
+    fn default() -> Self {
+        RemcOptions {
+            t_min: 0.6,
+            t_max: 6.0,
+            sweeps: 100,
+            time_budget: None,
+            record_every: 1,
+            record_replicas: 8,
+            mix: DEFAULT_MIX,
+            seed: 1,
+        }
+    }
+}
+
+/// A conformation recorded for clustering.
+#[derive(Debug, Clone)]
+pub struct Decoy {
+    pub ca: Vec<Vec3>,
+    pub energy: f64,
+    pub replica: usize,
+    pub sweep: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct RemcResult {
+    pub decoys: Vec<Decoy>,
+    /// Final conformation and energy of each replica, coldest first.
+    pub replicas: Vec<(Vec<Vec3>, f64)>,
+    /// Lowest-energy conformation seen by any replica.
+    pub best: (Vec<Vec3>, f64),
+    pub sweeps: usize,
+    pub moves: u64,
+    pub accepted: u64,
+    /// Proposals and acceptances per move kind ([`MoveKind::ALL`] order).
+    pub by_kind: [(u64, u64); 5],
+    pub swaps_tried: u64,
+    pub swaps_accepted: u64,
+    pub seconds: f64,
+}
+
+impl RemcResult {
+    pub fn moves_per_second(&self) -> f64 {
+        self.moves as f64 / self.seconds.max(1e-9)
+    }
+}
+
+struct Replica {
+    ca: Vec<Vec3>,
+    cen: Vec<Vec3>,
+    energy: f64,
+    rng: ChaCha8Rng,
+}
+
+/// What a replica proposes in one step.
+struct Proposal {
+    mv: Move,
+    new_cen: Vec<Vec3>,
+    /// Window of residues whose centroid may move.
+    wlo: usize,
+    whi: usize,
+    d_ff: f64,
+    /// Beads: old then new positions, `n_beads` each.
+    beads: Vec<Vec3>,
+}
+
+/// Beads whose map term a move changes: moved Cα and the centroids in the
+/// window (glycine's centroid is its Cα).
+fn move_beads(ff: &ForceField, r: &Replica, p: &Proposal, trial_ca: &[Vec3]) -> Vec<Vec3> {
+    let mut old = Vec::new();
+    let mut new = Vec::new();
+    for i in p.mv.lo..p.mv.hi {
+        old.push(r.ca[i]);
+        new.push(trial_ca[i]);
+    }
+    for i in p.wlo..p.whi {
+        if ff.types[i] != 5 {
+            // 5 = G in sequence::AMINO_ACIDS
+            old.push(r.cen[i]);
+            new.push(p.new_cen[i - p.wlo]);
+        }
+    }
+    old.extend(new);
+    old
+}
+
+fn all_beads(ff: &ForceField, ca: &[Vec3], cen: &[Vec3]) -> Vec<Vec3> {
+    let mut b = ca.to_vec();
+    b.extend(
+        cen.iter()
+            .enumerate()
+            .filter(|(i, _)| ff.types[*i] != 5)
+            .map(|(_, p)| *p),
+    );
+    b
+}
+
+fn full_energy(ff: &ForceField, em: Option<&EmField>, ca: &[Vec3], cen: &[Vec3]) -> f64 {
+    let mut e = ff.terms(ca).total();
+    if let Some(em) = em {
+        e -= em.bead_values(&all_beads(ff, ca, cen)).iter().sum::<f64>();
+    }
+    e
+}
+
+/// Temperatures of a geometric ladder.
+pub fn ladder(n: usize, t_min: f64, t_max: f64) -> Vec<f64> {
+    if n <= 1 {
+        return vec![t_min; n];
+    }
+    (0..n)
+        .map(|k| t_min * (t_max / t_min).powf(k as f64 / (n - 1) as f64))
+        .collect()
+}
+
+/// Runs the replica exchange from `starts` (one per replica, full length).
+pub fn run(
+    ff: &ForceField,
+    em: Option<&EmField>,
+    fragments: &FragmentSource,
+    starts: Vec<Vec<Vec3>>,
+    opts: &RemcOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> RemcResult {
+    let t0 = Instant::now();
+    let n = ff.len();
+    let temps = ladder(starts.len(), opts.t_min, opts.t_max);
+    let mut reps: Vec<Replica> = starts
+        .into_iter()
+        .enumerate()
+        .map(|(k, ca)| {
+            assert_eq!(ca.len(), n, "start {k} has the wrong length");
+            let cen = ff.centroids(&ca);
+            let energy = full_energy(ff, em, &ca, &cen);
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
+            seed[8..16].copy_from_slice(&(k as u64).to_le_bytes());
+            Replica {
+                ca,
+                cen,
+                energy,
+                rng: ChaCha8Rng::from_seed(seed),
+            }
+        })
+        .collect();
+    let mut swap_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed_5a9);
+    let mut res = RemcResult {
+        decoys: Vec::new(),
+        replicas: Vec::new(),
+        best: (Vec::new(), f64::INFINITY),
+        sweeps: 0,
+        moves: 0,
+        accepted: 0,
+        by_kind: [(0, 0); 5],
+        swaps_tried: 0,
+        swaps_accepted: 0,
+        seconds: 0.0,
+    };
+    for r in &reps {
+        if r.energy < res.best.1 {
+            res.best = (r.ca.clone(), r.energy);
+        }
+    }
+    for sweep in 0..opts.sweeps {
+        if opts.time_budget.is_some_and(|b| t0.elapsed() > b) {
+            log::info!("assembly: time budget reached after {sweep} sweeps");
+            break;
+        }
+        for _ in 0..n.max(1) {
+            step(ff, em, fragments, &mut reps, &temps, opts, &mut res);
+        }
+        // Exact energies once per sweep.
+        reps.par_iter_mut().for_each(|r| {
+            r.energy = full_energy(ff, em, &r.ca, &r.cen);
+        });
+        let parity = sweep % 2;
+        for k in (parity..reps.len().saturating_sub(1)).step_by(2) {
+            res.swaps_tried += 1;
+            let (bi, bj) = (1.0 / temps[k], 1.0 / temps[k + 1]);
+            let x = (bi - bj) * (reps[k].energy - reps[k + 1].energy);
+            if x >= 0.0 || swap_rng.random::<f64>() < x.exp() {
+                res.swaps_accepted += 1;
+                let (a, b) = reps.split_at_mut(k + 1);
+                std::mem::swap(&mut a[k].ca, &mut b[0].ca);
+                std::mem::swap(&mut a[k].cen, &mut b[0].cen);
+                std::mem::swap(&mut a[k].energy, &mut b[0].energy);
+            }
+        }
+        for (k, r) in reps.iter().enumerate() {
+            if r.energy < res.best.1 {
+                res.best = (r.ca.clone(), r.energy);
+            }
+            if k < opts.record_replicas && (sweep + 1) % opts.record_every.max(1) == 0 {
+                res.decoys.push(Decoy {
+                    ca: r.ca.clone(),
+                    energy: r.energy,
+                    replica: k,
+                    sweep,
+                });
+            }
+        }
+        res.sweeps = sweep + 1;
+        progress(sweep + 1, opts.sweeps);
+    }
+    res.replicas = reps.into_iter().map(|r| (r.ca, r.energy)).collect();
+    res.seconds = t0.elapsed().as_secs_f64();
+    res
+}
+
+/// One batched step of every replica (module doc).
+fn step(
+    ff: &ForceField,
+    em: Option<&EmField>,
+    fragments: &FragmentSource,
+    reps: &mut [Replica],
+    temps: &[f64],
+    opts: &RemcOptions,
+    res: &mut RemcResult,
+) {
+    // (1) Proposals and force-field ΔE, in parallel.
+    let props: Vec<Proposal> = reps
+        .par_iter_mut()
+        .map(|r| {
+            let mv = propose(&r.ca, fragments, &opts.mix, &mut r.rng);
+            let mut trial = r.ca.clone();
+            trial[mv.lo..mv.hi].copy_from_slice(&mv.new);
+            let (wlo, whi) = if mv.kind == MoveKind::Rigid {
+                (0, trial.len())
+            } else {
+                ff.window(mv.lo, mv.hi)
+            };
+            let new_cen: Vec<Vec3> = (wlo..whi).map(|i| ff.centroid(&trial, i)).collect();
+            let mut trial_cen = r.cen.clone();
+            trial_cen[wlo..whi].copy_from_slice(&new_cen);
+            let d_ff = if mv.kind == MoveKind::Rigid {
+                // Internal geometry and restraints are unchanged by a rigid move.
+                0.0
+            } else {
+                let set = ff.burial_set(&r.ca, &trial, mv.lo, mv.hi);
+                ff.local_terms(&trial, &trial_cen, wlo, whi, &set).total() + ff.rg_energy(&trial)
+                    - ff.local_terms(&r.ca, &r.cen, wlo, whi, &set).total()
+                    - ff.rg_energy(&r.ca)
+            };
+            let mut p = Proposal {
+                mv,
+                new_cen,
+                wlo,
+                whi,
+                d_ff,
+                beads: Vec::new(),
+            };
+            if em.is_some() {
+                p.beads = move_beads(ff, r, &p, &trial);
+            }
+            p
+        })
+        .collect();
+    // (2) Map terms of every proposal: one batch.
+    let d_em: Vec<f64> = match em {
+        None => vec![0.0; props.len()],
+        Some(em) if em.on_gpu() => {
+            let all: Vec<Vec3> = props.iter().flat_map(|p| p.beads.iter().copied()).collect();
+            let vals = em.bead_values(&all);
+            let mut out = Vec::with_capacity(props.len());
+            let mut at = 0;
+            for p in &props {
+                let h = p.beads.len() / 2;
+                let v = &vals[at..at + 2 * h];
+                out.push(-(v[h..].iter().sum::<f64>() - v[..h].iter().sum::<f64>()));
+                at += 2 * h;
+            }
+            out
+        }
+        Some(em) => props
+            .par_iter()
+            .map(|p| {
+                let v = em.bead_values_cpu(&p.beads);
+                let h = v.len() / 2;
+                -(v[h..].iter().sum::<f64>() - v[..h].iter().sum::<f64>())
+            })
+            .collect(),
+    };
+    // (3) Metropolis.
+    let accepted: Vec<(MoveKind, bool)> = reps
+        .par_iter_mut()
+        .zip(props)
+        .zip(d_em)
+        .zip(temps)
+        .map(|(((r, p), de), &t)| {
+            let d = p.d_ff + de;
+            let ok = d <= 0.0 || r.rng.random::<f64>() < (-d / t).exp();
+            if ok {
+                r.ca[p.mv.lo..p.mv.hi].copy_from_slice(&p.mv.new);
+                r.cen[p.wlo..p.whi].copy_from_slice(&p.new_cen);
+                r.energy += d;
+            }
+            (p.mv.kind, ok)
+        })
+        .collect();
+    for (kind, ok) in accepted {
+        res.moves += 1;
+        res.by_kind[kind.index()].0 += 1;
+        if ok {
+            res.accepted += 1;
+            res.by_kind[kind.index()].1 += 1;
+        }
+    }
+}
