@@ -25,12 +25,14 @@
 pub mod bench;
 pub mod ca;
 pub mod cli;
+pub mod cluster;
 pub mod cnn;
 pub mod data;
 pub mod geom;
 pub mod gpu;
 pub mod io;
 pub mod map;
+pub mod quality;
 pub mod sequence;
 pub mod structure;
 pub mod template;
