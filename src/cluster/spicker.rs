@@ -198,10 +198,11 @@ pub fn spicker(decoys: &[Vec<Vec3>], params: &SpickerParams) -> Result<Clusterin
     while !pool.is_empty() && clusters.len() < params.max_clusters {
         let counts = matrix.neighbour_counts(&pool, rmsd_cutoff);
         // First maximum: ties go to the lower index.
-        let (best, _) = counts
-            .iter()
-            .enumerate()
-            .fold((0, 0), |acc, (k, &c)| if c > acc.1 { (k, c) } else { acc });
+        let (best, _) =
+            counts
+                .iter()
+                .enumerate()
+                .fold((0, 0), |acc, (k, &c)| if c > acc.1 { (k, c) } else { acc });
         let centre = pool[best];
         let (members, rest): (Vec<usize>, Vec<usize>) = pool
             .iter()

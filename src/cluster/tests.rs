@@ -123,7 +123,9 @@ fn spicker_separates_two_real_folds() {
     let ra = superpose(&c0.centroid, &a).rmsd;
     let rb = superpose(&c1.centroid, &b).rmsd;
     let closest_a = superpose(&decoys[c0.closest], &a).rmsd;
-    println!("centroid RMSD to native: A {ra:.3} Å, B {rb:.3} Å (closest decoy of A: {closest_a:.3} Å)");
+    println!(
+        "centroid RMSD to native: A {ra:.3} Å, B {rb:.3} Å (closest decoy of A: {closest_a:.3} Å)"
+    );
     assert!(ra < 0.5 && rb < 0.5);
     assert!(closest_a > 1.0);
 
