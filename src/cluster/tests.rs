@@ -192,3 +192,29 @@ fn spicker_rejects_bad_decoys() {
         ClusterError::NonFinite(1)
     );
 }
+
+/// Cost at SPICKER's scale: 2500 decoys of 195 residues, thinned to 2000
+/// (about 2·10⁶ superpositions). `cargo test --release -- --ignored spicker_at_scale`.
+#[test]
+#[ignore]
+fn spicker_at_scale() {
+    let a = chain_a();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let decoys: Vec<Vec<Vec3>> = (0..2500).map(|_| perturbed(&a, 1.5, &mut rng)).collect();
+    let t = std::time::Instant::now();
+    let res = spicker(&decoys, &SpickerParams::default()).unwrap();
+    println!(
+        "2500 decoys → {} clustered, R_cut {:.2} Å, sizes {:?}: {:.1} s on {} threads",
+        res.n_clustered,
+        res.rmsd_cutoff,
+        res.clusters.iter().map(|c| c.size()).collect::<Vec<_>>(),
+        t.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
+    );
+    assert_eq!(res.n_clustered, 2000);
+    // The cutoff rule: either the biggest cluster holds ≤ 70 %, or R_cut is at its floor.
+    assert!(
+        res.clusters[0].size() as f64 <= 0.7 * 2000.0
+            || res.rmsd_cutoff == SpickerParams::default().rmsd_min
+    );
+}
