@@ -24,7 +24,9 @@
 //! atoms (carbon amplitude) with the map, within
 //! [`crate::map::correlate::mask_radius`] of the atoms ([`ca_density_pcc`]).
 //!
-//! Search. Each template is centred on the map's density centroid in each of
+//! Search. Each template is centred on the map's density centroid and on the
+//! [`FitOptions::peaks`] highest peaks of the map blurred at σ = 8 Å (a map of
+//! several subunits has its centroid between them), in each of
 //! [`FitOptions::rotations`] quasi-uniform orientations (a super-Fibonacci
 //! spiral of unit quaternions, Alexa 2022), plus its pose as given; BFGS
 //! (hand-written, Armijo backtracking; parameters: rotation vector scaled by
@@ -59,6 +61,11 @@ use crate::Vec3;
 pub struct FitOptions {
     /// Starting orientations of the global search.
     pub rotations: usize,
+    /// Starting centres besides the density centroid: the highest peaks of
+    /// the map blurred by [`FitOptions::peak_sigma`], at least 2σ apart.
+    pub peaks: usize,
+    /// σ (Å) of the blur whose peaks are the extra starting centres.
+    pub peak_sigma: f64,
     /// Resolution (Å) of the coarse blur the global search runs on; the map's
     /// own resolution is used when it is coarser.
     pub coarse_resolution: f64,
@@ -81,6 +88,8 @@ impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
             rotations: 48,
+            peaks: 6,
+            peak_sigma: 8.0,
             coarse_resolution: 10.0,
             refine_top: 4,
             bfgs_iterations: 200,
@@ -100,6 +109,8 @@ pub enum FitError {
     BadResolution(f64),
     #[error("coarse resolution must be a positive number of Å, got {0}")]
     BadCoarseResolution(f64),
+    #[error("peak blur σ must be a positive number of Å, got {0}")]
+    BadPeakSigma(f64),
     #[error(transparent)]
     Map(#[from] MapError),
 }
@@ -125,7 +136,7 @@ pub struct FitTarget<'a> {
     resolution: f64,
     coarse: Field,
     fine: Field,
-    centre: Vec3,
+    centres: Vec<Vec3>,
 }
 
 impl<'a> FitTarget<'a> {
@@ -143,12 +154,20 @@ impl<'a> FitTarget<'a> {
         }
         let coarse = Field::blurred(map, resolution.max(c))?;
         let fine = Field::blurred(map, resolution)?;
+        let mut centres = vec![density_centroid(map)];
+        if opts.peaks > 0 {
+            let ps = opts.peak_sigma;
+            if !(ps.is_finite() && ps > 0.0) {
+                return Err(FitError::BadPeakSigma(ps));
+            }
+            centres.extend(density_peaks(map, ps, opts.peaks)?);
+        }
         Ok(FitTarget {
             map,
             resolution,
             coarse,
             fine,
-            centre: density_centroid(map),
+            centres,
         })
     }
 
@@ -172,12 +191,11 @@ impl<'a> FitTarget<'a> {
             rg,
         };
 
-        let mut starts: Vec<Pose> = super_fibonacci(opts.rotations)
-            .into_iter()
-            .map(|rot| Pose {
-                rot,
-                centre: self.centre,
-            })
+        let rotations = super_fibonacci(opts.rotations);
+        let mut starts: Vec<Pose> = self
+            .centres
+            .iter()
+            .flat_map(|&centre| rotations.iter().map(move |&rot| Pose { rot, centre }))
             .collect();
         starts.push(Pose {
             rot: Matrix3::identity(),
@@ -319,6 +337,48 @@ fn density_centroid(map: &DensityMap) -> Vec3 {
         let (lo, hi) = map.bounds();
         (lo + hi) / 2.0
     }
+}
+
+/// Up to `n` local maxima of `map` blurred by σ = `sigma` Å, highest first,
+/// each at least 2σ from those before it: where a template-sized blob of
+/// density sits when the map holds several (a filament, a complex).
+fn density_peaks(map: &DensityMap, sigma: f64, n: usize) -> Result<Vec<Vec3>, MapError> {
+    let mean = map.stats().mean as f32;
+    let padded = map.pad(3.0 * sigma, mean)?;
+    let b = fft::gaussian_blur(&padded, sigma);
+    let [nx, ny, nz] = b.dims();
+    let (lo, hi) = map.bounds();
+    let d = b.data();
+    let mut maxima: Vec<(f32, Vec3)> = Vec::new();
+    for k in 1..nz.saturating_sub(1) {
+        for j in 1..ny.saturating_sub(1) {
+            for i in 1..nx.saturating_sub(1) {
+                let v = d[i + nx * (j + ny * k)];
+                let p = b.voxel_position(i, j, k);
+                if (0..3).any(|a| p[a] < lo[a] || p[a] > hi[a]) {
+                    continue;
+                }
+                let is_max = (0..27).all(|o| {
+                    let (di, dj, dk) = (o % 3, (o / 3) % 3, o / 9);
+                    d[(i + di - 1) + nx * ((j + dj - 1) + ny * (k + dk - 1))] <= v
+                });
+                if is_max {
+                    maxima.push((v, p));
+                }
+            }
+        }
+    }
+    maxima.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<Vec3> = Vec::new();
+    for (_, p) in maxima {
+        if out.len() == n {
+            break;
+        }
+        if out.iter().all(|q| (p - q).norm() >= 2.0 * sigma) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// The map blurred by eq. 2's Gaussian and z-normalised, with trilinear
