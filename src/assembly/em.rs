@@ -61,7 +61,7 @@ pub enum EmError {
 
 fn normalised(map: &DensityMap) -> Result<Vec<f64>, EmError> {
     let s = map.stats();
-    if !(s.std > 0.0) {
+    if s.std.is_nan() || s.std <= 0.0 {
         return Err(EmError::ConstantMap);
     }
     Ok(map

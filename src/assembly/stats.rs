@@ -322,19 +322,21 @@ impl Counts {
         burial.push(vec![0.0; BURIAL_BINS]);
         // Mean centroid offsets; X takes the average of all types.
         let mut centroid = vec![vec![[0.0; 3]; 3]; TYPES];
-        for ss in 0..3 {
-            let mut all = [0.0; 4];
-            for t in 0..20 {
-                let s = self.centroid_sum[t][ss];
+        let mean = |s: [f64; 4]| [s[0] / s[3], s[1] / s[3], s[2] / s[3]];
+        let mut all = [[0.0; 4]; 3];
+        for (t, by_ss) in self.centroid_sum.iter().take(20).enumerate() {
+            for (ss, s) in by_ss.iter().enumerate() {
                 for k in 0..4 {
-                    all[k] += s[k];
+                    all[ss][k] += s[k];
                 }
                 if s[3] > 0.0 {
-                    centroid[t][ss] = [s[0] / s[3], s[1] / s[3], s[2] / s[3]];
+                    centroid[t][ss] = mean(*s);
                 }
             }
-            if all[3] > 0.0 {
-                centroid[20][ss] = [all[0] / all[3], all[1] / all[3], all[2] / all[3]];
+        }
+        for (ss, a) in all.iter().enumerate() {
+            if a[3] > 0.0 {
+                centroid[20][ss] = mean(*a);
             }
         }
         let nb = self.bonds.len().max(1) as f64;
