@@ -105,7 +105,9 @@ pub fn read_rr(path: &Path, query_len: usize) -> Result<ContactMap, FileError> {
     parse_rr(&text, query_len).map_err(|m| FileError::format(path, m))
 }
 
-const RR_RECORDS: [&str; 7] = ["PFRMAT", "TARGET", "AUTHOR", "REMARK", "METHOD", "MODEL", "END"];
+const RR_RECORDS: [&str; 7] = [
+    "PFRMAT", "TARGET", "AUTHOR", "REMARK", "METHOD", "MODEL", "END",
+];
 
 fn parse_rr(text: &str, query_len: usize) -> Result<ContactMap, String> {
     let mut map = ContactMap::new(query_len);
@@ -141,7 +143,10 @@ fn parse_rr(text: &str, query_len: usize) -> Result<ContactMap, String> {
         let i = residue(fields[0], "i")?;
         let j = residue(fields[1], "j")?;
         if i == j {
-            return Err(format!("line {line_no}: residue {} paired with itself", i + 1));
+            return Err(format!(
+                "line {line_no}: residue {} paired with itself",
+                i + 1
+            ));
         }
         if fields.len() == 5 {
             for d in &fields[2..4] {
