@@ -110,6 +110,12 @@ fn regeneration_from_the_cnn_cloud_of_emd2566_finds_the_fold() {
         assert_eq!(m.query_len(), l);
         assert!(m.density_pcc.is_some());
     }
+    for w in models.windows(2) {
+        assert!(
+            w[0].density_pcc >= w[1].density_pcc,
+            "ranked by density PCC"
+        );
+    }
     let scores: Vec<f64> = models.iter().map(|m| tm(m, &native)).collect();
     let best = scores.iter().cloned().fold(0.0, f64::max);
     // Baseline: unranked random traces put at the start of the sequence.
@@ -180,6 +186,13 @@ fn same_seed_gives_the_same_templates_on_any_thread_count() {
     assert_eq!(one, three);
     let other = run(2, &RegenOptions { seed: 99, ..opts });
     assert_ne!(one, other, "another seed, other traces");
+    // Without a contact map the register is unknown: ranked by density alone.
+    let blind = regenerate_with_stats(&cloud, l, None, &map, 3.2, 5, &opts)
+        .unwrap()
+        .0;
+    assert_eq!(blind.len(), 5);
+    assert!(blind[0].density_pcc.unwrap() >= blind[4].density_pcc.unwrap());
+    assert!(blind[0].aligned_len() > l / 2, "{}", blind[0].aligned_len());
     let fragments = connect(&cloud.points);
     let a = Tracer::new(&cloud.points, &fragments, Some(&map), &opts);
     assert_eq!(a.trace(17), a.trace(17));

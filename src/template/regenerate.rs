@@ -925,3 +925,76 @@ fn crop_around(
     let hi = (hi + margin).inf(&mhi);
     map.crop_to_box(lo, hi, 0.0).map_err(RegenError::Crop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn native() -> Vec<Vec3> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/3j6b_9.pdb");
+        crate::io::read_structure(std::path::Path::new(path))
+            .unwrap()
+            .ca_coords()
+    }
+
+    fn contacts_of(ca: &[Vec3]) -> ContactMap {
+        let model = TemplateModel {
+            source: Source::Threading,
+            template_id: String::new(),
+            zscore: 0.0,
+            ca: ca.iter().map(|&p| Some(p)).collect(),
+            crscore: None,
+            density_pcc: None,
+        };
+        ContactMap::from_model(&model)
+    }
+
+    fn near8(points: &[Vec3]) -> Vec<Vec<u32>> {
+        let mut near = vec![Vec::new(); points.len()];
+        for (i, j, _) in pairs_within(points, CONTACT_CUTOFF) {
+            near[i].push(j as u32);
+            near[j].push(i as u32);
+        }
+        near
+    }
+
+    /// A piece of the native chain, given backwards, is put back on its own
+    /// residues by the contact PCC of gapless threading (T < L).
+    #[test]
+    fn threading_recovers_register_and_direction_of_a_native_piece() {
+        let ca = native();
+        let l = ca.len();
+        let map = contacts_of(&ca);
+        let sums = ContactSums::new(&map, 6);
+        let trace: Vec<usize> = (20..170).rev().collect();
+        let mut pos_of = vec![NONE; l];
+        let p = best_placement(&trace, 0, &sums, &near8(&ca), &mut pos_of, 1);
+        assert!(p.reverse, "{p:?}");
+        assert_eq!(p.shift, 20, "{p:?}");
+        assert!((p.score - 1.0).abs() < 1e-9, "{p:?}");
+        let t = trace.len();
+        for (pos, &a) in trace.iter().enumerate() {
+            assert_eq!(residue_of(pos, t, p.reverse, p.shift, l), Some(a));
+        }
+    }
+
+    /// A trace longer than the query (T > L): the right window is found.
+    #[test]
+    fn threading_picks_the_window_of_a_longer_trace() {
+        let ca = native();
+        let l = 120;
+        let map = contacts_of(&ca[40..40 + l]);
+        let sums = ContactSums::new(&map, 6);
+        let trace: Vec<usize> = (0..ca.len()).collect();
+        let mut pos_of = vec![NONE; ca.len()];
+        let p = best_placement(&trace, 0, &sums, &near8(&ca), &mut pos_of, 1);
+        assert!(!p.reverse && p.shift == -40, "{p:?}");
+        assert!((p.score - 1.0).abs() < 1e-9, "{p:?}");
+    }
+
+    #[test]
+    fn bond_cutoffs_are_the_papers() {
+        let c = bond_cutoffs();
+        assert!((c[0] - 3.8).abs() < 1e-12 && (c[17] - 5.5).abs() < 1e-12);
+    }
+}
