@@ -9,6 +9,8 @@
 //! (`regenerate`), or fits them into the map as rigid bodies when the two
 //! networks' clouds disagree (`rigid_fit`).
 
+pub mod contacts;
+pub mod regenerate;
 pub mod rigid_fit;
 
 use crate::geom::kabsch::Transform;
