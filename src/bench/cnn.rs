@@ -28,6 +28,9 @@ pub struct CnnCost {
     /// Peak resident memory of the process so far, MiB (Linux only).
     pub peak_rss_mib: Option<f64>,
     pub device: String,
+    /// CPU only: whether the activations were kept in temporary files
+    /// (the in-RAM estimate was over the memory budget).
+    pub spilled: Option<bool>,
 }
 
 /// The N³ test map around the 1OEL model (see the module doc).
@@ -69,6 +72,10 @@ pub fn measure(
     for edge in edges {
         let map = test_map(data_dir, edge)?;
         let voxels = map.len();
+        let spilled = match backend {
+            Backend::Cpu => Some(crate::cnn::infer::spills(net, map.dims(), opts)),
+            Backend::Gpu(_) => None,
+        };
         let start = Instant::now();
         let prob = match backend {
             Backend::Gpu(ctx) => {
@@ -87,6 +94,7 @@ pub fn measure(
             gflops_per_s: gflop / seconds,
             peak_rss_mib: peak_rss_mib(),
             device: backend.name(),
+            spilled,
         });
         log::info!("{edge}³: {seconds:.2} s");
     }

@@ -99,6 +99,20 @@ pub fn memory_estimate(net: &CaNetwork, dims: [usize; 3], opts: &InferenceOption
     (in_ram, spilled)
 }
 
+/// Whether the CPU pass on a `dims` map keeps its activations in files
+/// (its in-RAM estimate is over the budget).
+pub fn spills(net: &CaNetwork, dims: [usize; 3], opts: &InferenceOptions) -> bool {
+    memory_estimate(net, dims, opts).0 > budget(opts).0
+}
+
+/// The budget in bytes, and where it came from.
+fn budget(opts: &InferenceOptions) -> (u64, &'static str) {
+    match opts.max_memory_bytes {
+        Some(b) => (b, "given"),
+        None => (default_budget(), "default: half the available memory"),
+    }
+}
+
 /// The budget when none is given: half of `MemAvailable` (/proc/meminfo), else 2 GiB.
 pub fn default_budget() -> u64 {
     let avail = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
@@ -131,10 +145,7 @@ pub fn predict_class_probabilities(
     let input = checked_input(net, map)?;
     let dims = map.dims();
     let (in_ram, spilled) = memory_estimate(net, dims, opts);
-    let (budget, why) = match opts.max_memory_bytes {
-        Some(b) => (b, "given"),
-        None => (default_budget(), "default: half the available memory"),
-    };
+    let (budget, why) = budget(opts);
     let mut probs = if in_ram <= budget {
         log::info!(
             "CPU inference in RAM: about {:.0} MiB, within the {:.0} MiB budget ({why})",
