@@ -6,7 +6,9 @@
 //! `../shared/data/maps/emd1997_1oel/1oel.pdb`) simulated with eq. 2 at 4 Å on
 //! the network's 1 Å grid, then cropped or padded to N³ about the centre of
 //! chain A, so every size sees protein. Peak memory is the kernel's VmHWM, read after each
-//! size; sizes run smallest first, so each figure is that size's peak.
+//! size; sizes run smallest first, so each figure is that size's peak. On the
+//! CPU the memory budget (`--max-memory`) decides whether the activations stay
+//! in RAM or go to temporary files; each row says which (`spilled`).
 
 use std::path::Path;
 use std::time::Instant;
