@@ -24,9 +24,11 @@
 //! (bit-identical on EMD-2566 for slabs 3, 4, 7: the f64 sums of f32 row sums
 //! are exact there). Measured peak RSS of the whole `bench cnn` process with
 //! the activations in files (f32): shipped network 101 / 183 / 432 MiB on
-//! 100³ / 200³ / 300³, C = 32, B = 10: 118 / 217 MiB on 100³ / 200³; time
-//! within the noise of the in-RAM pass at 200³ (the page cache absorbs the file
-//! traffic while memory is free), up to ≈ 1.4× at 300³ on a loaded machine.
+//! 100³ / 200³ / 300³, C = 32, B = 10: 118 / 216 MiB on 100³ / 200³ (in RAM:
+//! 278 / 1612 / 5199 and 470 / 3104 MiB). Time: 31 vs 33 s (shipped, 200³),
+//! 385 vs 353 s (C = 32, 200³), 147 vs 104 s (shipped, 300³) on 2 shared cores
+//! under load: the page cache absorbs most of the file traffic while memory
+//! is free.
 
 use super::conv::{conv3d_slabs, Act, PackedConv};
 use super::network::{CaNetwork, InstanceNorm};
