@@ -221,6 +221,7 @@ fn network_on_real_map_is_slab_independent_and_gives_probabilities() {
         let opts = InferenceOptions {
             slab,
             f16_activations: f16,
+            ..Default::default()
         };
         predict_class_probabilities(&net, &map, &opts).unwrap()
     };

@@ -6,7 +6,9 @@
 //! `../shared/data/maps/emd1997_1oel/1oel.pdb`) simulated with eq. 2 at 4 Å on
 //! the network's 1 Å grid, then cropped or padded to N³ about the centre of
 //! chain A, so every size sees protein. Peak memory is the kernel's VmHWM, read after each
-//! size; sizes run smallest first, so each figure is that size's peak.
+//! size; sizes run smallest first, so each figure is that size's peak. On the
+//! CPU the memory budget (`--max-memory`) decides whether the activations stay
+//! in RAM or go to temporary files; each row says which (`spilled`).
 
 use std::path::Path;
 use std::time::Instant;
@@ -28,6 +30,9 @@ pub struct CnnCost {
     /// Peak resident memory of the process so far, MiB (Linux only).
     pub peak_rss_mib: Option<f64>,
     pub device: String,
+    /// CPU only: whether the activations were kept in temporary files
+    /// (the in-RAM estimate was over the memory budget).
+    pub spilled: Option<bool>,
 }
 
 /// The N³ test map around the 1OEL model (see the module doc).
@@ -69,6 +74,10 @@ pub fn measure(
     for edge in edges {
         let map = test_map(data_dir, edge)?;
         let voxels = map.len();
+        let spilled = match backend {
+            Backend::Cpu => Some(crate::cnn::infer::spills(net, map.dims(), opts)),
+            Backend::Gpu(_) => None,
+        };
         let start = Instant::now();
         let prob = match backend {
             Backend::Gpu(ctx) => {
@@ -87,6 +96,7 @@ pub fn measure(
             gflops_per_s: gflop / seconds,
             peak_rss_mib: peak_rss_mib(),
             device: backend.name(),
+            spilled,
         });
         log::info!("{edge}³: {seconds:.2} s");
     }

@@ -56,6 +56,13 @@ pub struct CnnArgs {
     /// Store activations as f16 (half the memory).
     #[arg(long)]
     pub f16: bool,
+    /// Memory budget of the CPU pass in MiB (0: always keep activations in temporary files)
+    /// [default: half the available memory].
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
+    /// Directory for those temporary files [default: $TMPDIR or /tmp].
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Data directory [default: $MAPFOLD_DATA or ../shared/data].
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -83,6 +90,8 @@ fn run_cnn(args: &CnnArgs, global: &super::Global) -> anyhow::Result<()> {
     let backend = Backend::select(global.device)?;
     let opts = crate::cnn::infer::InferenceOptions {
         f16_activations: args.f16,
+        max_memory_bytes: args.max_memory.map(|m| m.saturating_mul(1 << 20)),
+        spill_dir: args.spill_dir.clone(),
         ..Default::default()
     };
     let rows = crate::bench::cnn::measure(&data, &net, &args.sizes, backend, &opts)?;
@@ -96,18 +105,25 @@ fn run_cnn(args: &CnnArgs, global: &super::Global) -> anyhow::Result<()> {
         super::print_json(&json!({ "network": label, "results": rows }));
     } else {
         println!("network: {label}");
-        println!("| edge | voxels | seconds | GFLOP | GFLOP/s | peak RSS (MiB) | device |");
-        println!("| --- | --- | --- | --- | --- | --- | --- |");
+        println!(
+            "| edge | voxels | seconds | GFLOP | GFLOP/s | peak RSS (MiB) | device | activations |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
         for r in rows {
             println!(
-                "| {}³ | {} | {:.2} | {:.0} | {:.1} | {} | {} |",
+                "| {}³ | {} | {:.2} | {:.0} | {:.1} | {} | {} | {} |",
                 r.edge,
                 r.voxels,
                 r.seconds,
                 r.gflop,
                 r.gflops_per_s,
                 r.peak_rss_mib.map_or("-".into(), |m| format!("{m:.0}")),
-                r.device
+                r.device,
+                match r.spilled {
+                    Some(true) => "files",
+                    Some(false) => "RAM",
+                    None => "GPU",
+                }
             );
         }
     }

@@ -55,6 +55,13 @@ pub struct Args {
     /// Minimum distance between atoms in Å.
     #[arg(long, default_value_t = 3.3)]
     pub min_distance: f64,
+    /// Memory budget of the CPU network pass in MiB: above it the activations go
+    /// to temporary files (same result, slower) [default: half the available memory].
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<u64>,
+    /// Directory for those temporary files [default: $TMPDIR or /tmp].
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -75,6 +82,8 @@ pub fn load_detector(args: &Args) -> anyhow::Result<CaDetector> {
     };
     let mut det = CaDetector::new(a, b)?;
     det.peaks.min_distance = args.min_distance;
+    det.inference.max_memory_bytes = args.max_memory.map(|m| m.saturating_mul(1 << 20));
+    det.inference.spill_dir = args.spill_dir.clone();
     Ok(det)
 }
 

@@ -23,6 +23,9 @@ pub(crate) const XT: usize = 16;
 pub trait Act: Copy + Send + Sync + Default + 'static {
     fn load(self) -> f32;
     fn store(v: f32) -> Self;
+    /// The values' bytes in native order (activations kept in a temporary file).
+    fn bytes(v: &[Self]) -> &[u8];
+    fn bytes_mut(v: &mut [Self]) -> &mut [u8];
 }
 impl Act for f32 {
     #[inline(always)]
@@ -33,6 +36,12 @@ impl Act for f32 {
     fn store(v: f32) -> Self {
         v
     }
+    fn bytes(v: &[Self]) -> &[u8] {
+        bytemuck::cast_slice(v)
+    }
+    fn bytes_mut(v: &mut [Self]) -> &mut [u8] {
+        bytemuck::cast_slice_mut(v)
+    }
 }
 impl Act for half::f16 {
     #[inline(always)]
@@ -42,6 +51,14 @@ impl Act for half::f16 {
     #[inline(always)]
     fn store(v: f32) -> Self {
         half::f16::from_f32(v)
+    }
+    fn bytes(v: &[Self]) -> &[u8] {
+        use half::slice::HalfFloatSliceExt;
+        bytemuck::cast_slice(v.reinterpret_cast())
+    }
+    fn bytes_mut(v: &mut [Self]) -> &mut [u8] {
+        use half::slice::HalfFloatSliceExt;
+        bytemuck::cast_slice_mut(v.reinterpret_cast_mut())
     }
 }
 
@@ -128,34 +145,94 @@ pub fn conv3d_slabs<I: Act, O: Act>(
     assert_eq!(input.len(), conv.cin * n, "conv input size");
     assert_eq!(output.len(), conv.cout * n, "conv output size");
     let slab = slab.clamp(1, nz);
+    let plane = nx * ny;
     let mut sums = vec![(0f64, 0f64); conv.cout];
-    let mut pad_buf = Vec::new();
-    let mut out_buf = Vec::new();
+    let mut work = SlabConv::default();
     for z0 in (0..nz).step_by(slab) {
         let sz = slab.min(nz - z0);
+        work.convolve(conv, input, dims, z0, sz);
+        let dsts = output
+            .par_chunks_mut(n)
+            .map(|ch| &mut ch[z0 * plane..][..sz * plane]);
+        add_sums(&mut sums, work.scatter(conv, dsts));
+    }
+    sums
+}
+
+/// Adds one slab's per-channel sums to the running totals.
+pub(crate) fn add_sums(total: &mut ChannelSums, slab: ChannelSums) {
+    for (t, s) in total.iter_mut().zip(slab) {
+        t.0 += s.0;
+        t.1 += s.1;
+    }
+}
+
+/// One slab of a convolution, split into the convolution proper and the
+/// scatter of its result, so that the whole-map pass ([`conv3d_slabs`]) and the
+/// pass over activations kept on disk (`super::spill`) run the same arithmetic
+/// and give bit-identical outputs. Holds the padded input slab and the output
+/// slab between calls, so buffers are reused from slab to slab.
+#[derive(Debug, Default)]
+pub(crate) struct SlabConv {
+    pad_buf: Vec<f32>,
+    out_buf: Vec<f32>,
+    dims: [usize; 2],
+    sz: usize,
+}
+
+impl SlabConv {
+    /// Convolves output planes `z0 .. z0 + sz` of a map whose planes are
+    /// given by `input` = `[cin][nz][ny][nx]` with `dims` = `[nx, ny, nz]`
+    /// (`input` may hold only a window of the map's planes: then `z0` and `nz`
+    /// are relative to that window, which must include the halo that exists).
+    pub(crate) fn convolve<I: Act>(
+        &mut self,
+        conv: &PackedConv,
+        input: &[I],
+        dims: [usize; 3],
+        z0: usize,
+        sz: usize,
+    ) {
+        let [nx, ny, _] = dims;
         let pad = Pad::new(conv.k, nx, ny, sz);
-        gather_slab(input, conv.cin, dims, z0, pad, &mut pad_buf);
+        gather_slab(input, conv.cin, dims, z0, pad, &mut self.pad_buf);
         let tile = COB * ny * nx;
-        out_buf.resize(conv.nblk * sz * tile, 0f32);
+        self.out_buf.resize(conv.nblk * sz * tile, 0f32);
         let isa = Isa::detect();
-        out_buf[..conv.nblk * sz * tile]
+        let pad_buf = &self.pad_buf;
+        self.out_buf[..conv.nblk * sz * tile]
             .par_chunks_mut(tile)
             .enumerate()
             .for_each(|(i, out)| {
                 let (blk, z) = (i / sz, i % sz);
-                conv_plane(isa, conv, blk, &pad_buf, pad, z, ny, nx, out);
+                conv_plane(isa, conv, blk, pad_buf, pad, z, ny, nx, out);
             });
-        // Scatter into [co][z][y][x] and accumulate the statistics.
+        self.dims = [nx, ny];
+        self.sz = sz;
+    }
+
+    /// Writes the last slab's output channel `co` into the `co`-th destination
+    /// (`sz` planes of `ny·nx`, stored as `O`) and returns each channel's Σx and
+    /// Σx² of the stored values.
+    pub(crate) fn scatter<'a, O: Act>(
+        &self,
+        conv: &PackedConv,
+        dsts: impl IndexedParallelIterator<Item = &'a mut [O]>,
+    ) -> ChannelSums {
+        let ([nx, ny], sz) = (self.dims, self.sz);
         let plane = nx * ny;
-        let slab_sums: Vec<(f64, f64)> = output
-            .par_chunks_mut(n)
-            .enumerate()
+        let out_buf = &self.out_buf;
+        dsts.enumerate()
             .map(|(co, dst)| {
+                assert!(
+                    co < conv.cout && dst.len() == sz * plane,
+                    "scatter destination"
+                );
                 let (blk, cb) = (co / COB, co % COB);
                 let (mut s, mut s2) = (0f64, 0f64);
                 for z in 0..sz {
                     let src = &out_buf[((blk * sz + z) * COB + cb) * plane..][..plane];
-                    let d = &mut dst[(z0 + z) * plane..][..plane];
+                    let d = &mut dst[z * plane..][..plane];
                     // f32 partial sums per row keep the f64 work small; a row is short.
                     for (row_s, row_d) in src.chunks(nx).zip(d.chunks_mut(nx)) {
                         let (mut rs, mut rs2) = (0f32, 0f32);
@@ -171,13 +248,8 @@ pub fn conv3d_slabs<I: Act, O: Act>(
                 }
                 (s, s2)
             })
-            .collect();
-        for (t, s) in sums.iter_mut().zip(slab_sums) {
-            t.0 += s.0;
-            t.1 += s.1;
-        }
+            .collect()
     }
-    sums
 }
 
 /// Copies planes z0−h .. z0+sz+h of `input` into the zero-padded slab buffer.

@@ -16,6 +16,8 @@
 //! - [`conv`]: the blocked CPU convolution, slab by slab.
 //! - [`norm`]: instance norm (+ ReLU, + residual add).
 //! - [`infer`]: the forward pass over a whole map, bounded memory.
+//! - [`spill`]: the same pass with the activations in temporary files, for maps
+//!   over the memory budget.
 
 pub mod bundled;
 pub mod conv;
@@ -24,6 +26,7 @@ pub mod infer;
 pub mod network;
 pub mod norm;
 pub mod shaders;
+pub mod spill;
 pub mod weights;
 
 pub use infer::{predict_ca_probability, predict_class_probabilities, CnnError, InferenceOptions};
