@@ -33,6 +33,7 @@ pub mod geom;
 pub mod gpu;
 pub mod io;
 pub mod map;
+pub mod pipeline;
 pub mod quality;
 pub mod sequence;
 pub mod structure;

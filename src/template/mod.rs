@@ -12,6 +12,7 @@
 pub mod contacts;
 pub mod regenerate;
 pub mod rigid_fit;
+pub mod select;
 
 use crate::geom::kabsch::Transform;
 use crate::structure::{Atom, Chain, Residue, Structure};

@@ -1,0 +1,673 @@
+//! `mapfold build`: every stage in order, from a map and a sequence to up to
+//! five ranked full-atom models with global and local confidence.
+//!
+//! Stages and the files that mark them finished (in the output directory):
+//! 1. inputs: map, sequence and resolution checked ([`checks`]);
+//! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
+//! 3. templates: threading, re-selection, regeneration or rigid fits →
+//!    `templates/template_NN.pdb`, `templates/templates.tsv`;
+//! 4. assembly: replica exchange from the templates → `decoys.bin`;
+//! 5. models: SPICKER clusters, a short refinement round from each centroid,
+//!    full atoms, eTM-score and local confidence → `model_N.pdb`, `.cif`,
+//!    `report.json`.
+//!
+//! Each stage's marker (`.stages/NAME.json`) is written last and atomically,
+//! so a run that stops resumes from the last finished stage when the same
+//! command runs again; `.stages/inputs.json` records what the run was asked
+//! to do, and a different request starts over.
+
+pub mod checks;
+pub mod files;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::assembly::em::EmField;
+use crate::assembly::energy::{template_restraints, ForceField, Weights};
+use crate::assembly::gapfill::complete;
+use crate::assembly::moves::FragmentSource;
+use crate::assembly::remc::{self, RemcOptions};
+use crate::assembly::stats::KnowledgeStats;
+use crate::ca::CaCloud;
+use crate::gpu::Backend;
+use crate::io::FileError;
+use crate::map::DensityMap;
+use crate::template::select::{select_templates, SelectInputs, SelectOptions};
+use crate::template::TemplateModel;
+use crate::threading::library::Library;
+use crate::threading::search::{Difficulty, SearchOptions, SearchResult};
+use crate::Vec3;
+
+/// What `build` is asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub resolution: Option<f64>,
+    /// A template library; `None`: the library built from `../shared/data`
+    /// when present, else no templates.
+    pub library: Option<Library>,
+    pub library_label: String,
+    /// A Cα cloud to use instead of running the networks.
+    pub ca: Option<PathBuf>,
+    pub contacts: Option<PathBuf>,
+    pub hhr: Option<PathBuf>,
+    pub search: SearchOptions,
+    pub select: SelectOptions,
+    pub replicas: usize,
+    pub sweeps: usize,
+    pub time_budget: Option<Duration>,
+    pub n_models: usize,
+    pub weights: Weights,
+    pub seed: u64,
+    pub backend: Backend,
+    pub progress: bool,
+    /// Stop after writing the templates (`mapfold templates`).
+    pub templates_only: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            resolution: None,
+            library: None,
+            library_label: "none".into(),
+            ca: None,
+            contacts: None,
+            hhr: None,
+            search: SearchOptions::default(),
+            select: SelectOptions::default(),
+            replicas: 40,
+            sweeps: 60,
+            time_budget: None,
+            n_models: 5,
+            weights: Weights::default(),
+            seed: 1,
+            backend: Backend::Cpu,
+            progress: false,
+            templates_only: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Input(#[from] checks::InputError),
+    #[error("Cα detection: {0}")]
+    Detect(#[from] crate::ca::detect::DetectError),
+    #[error("templates: {0}")]
+    Select(#[from] crate::template::select::SelectError),
+    #[error("map term: {0}")]
+    Em(#[from] crate::assembly::em::EmError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Per-stage seconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub ca: f64,
+    pub templates: f64,
+    pub assembly: f64,
+    pub models: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CaMarker {
+    n_atoms: usize,
+    agreement: Option<f64>,
+    consensus: bool,
+    trusted: bool,
+    resolution: f64,
+    resolution_estimated: bool,
+    seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TemplatesMarker {
+    n_templates: usize,
+    easy: bool,
+    used_cloud: bool,
+    n_reselected: usize,
+    n_regenerated: usize,
+    n_fitted: usize,
+    seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AssemblyMarker {
+    decoys: usize,
+    sweeps: usize,
+    moves: u64,
+    acceptance: f64,
+    moves_per_second: f64,
+    seconds: f64,
+}
+
+/// One final model in `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelReport {
+    pub file: String,
+    pub etm_score: f64,
+    pub cluster_size: usize,
+    pub crscore: f64,
+    pub energy: f64,
+    pub energy_terms: crate::assembly::energy::Terms,
+    pub local_pcc: Vec<f64>,
+    pub local_confidence: Vec<f64>,
+}
+
+/// What `build` produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub map: String,
+    pub sequence: String,
+    pub resolution: f64,
+    pub resolution_estimated: bool,
+    pub ca_atoms: usize,
+    pub networks_agree: Option<f64>,
+    pub difficulty: String,
+    pub templates: usize,
+    pub template_path: String,
+    pub models: Vec<ModelReport>,
+    pub timings: Timings,
+    pub device: String,
+    pub seed: u64,
+}
+
+fn stage_path(out: &Path, name: &str) -> PathBuf {
+    out.join(".stages").join(format!("{name}.json"))
+}
+
+fn read_marker<T: for<'de> Deserialize<'de>>(out: &Path, name: &str) -> Option<T> {
+    let text = std::fs::read_to_string(stage_path(out, name)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_marker<T: Serialize>(out: &Path, name: &str, v: &T) -> Result<(), FileError> {
+    let p = stage_path(out, name);
+    let text = serde_json::to_string_pretty(v).expect("markers serialise");
+    crate::io::write_atomically(&p, text.as_bytes())
+}
+
+fn bar(progress: bool, len: u64, what: &str) -> indicatif::ProgressBar {
+    let b = if progress {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>10} {bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    b.set_prefix(what.to_string());
+    b
+}
+
+/// The density-weighted centre of the voxels above mean + 1σ (where a chain
+/// with no template starts).
+fn density_centre(map: &DensityMap) -> Vec3 {
+    let s = map.stats();
+    let t = (s.mean + s.std) as f32;
+    let [nx, ny, _] = map.dims();
+    let (mut sum, mut w) = (Vec3::zeros(), 0.0);
+    for (idx, &v) in map.data().iter().enumerate() {
+        if v > t {
+            let (i, j, k) = (idx % nx, (idx / nx) % ny, idx / (nx * ny));
+            sum += map.voxel_position(i, j, k) * v as f64;
+            w += v as f64;
+        }
+    }
+    if w > 0.0 {
+        sum / w
+    } else {
+        map.voxel_position(map.dims()[0] / 2, map.dims()[1] / 2, map.dims()[2] / 2)
+    }
+}
+
+/// Runs the whole job (module doc). `map_path` and `seq_path` name the inputs
+/// in messages; `out` is created.
+pub fn build(
+    map_path: &Path,
+    seq_path: &Path,
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<BuildReport, BuildError> {
+    // 1. Inputs, checked before anything long.
+    let records = crate::io::fasta::read_fasta(seq_path)?;
+    let rec = records
+        .first()
+        .filter(|r| !r.residues.is_empty())
+        .ok_or_else(|| checks::InputError::EmptySequence(seq_path.display().to_string()))?;
+    if records.len() > 1 {
+        log::warn!(
+            "{}: {} records; modelling the first ({})",
+            seq_path.display(),
+            records.len(),
+            rec.id
+        );
+    }
+    let sequence = rec.residues.clone();
+    let l = sequence.chars().count();
+    let map = crate::io::mrc::read_map(map_path)?;
+    checks::check_map(map_path, &map, l)?;
+    if let Some(r) = opts.resolution {
+        if !(r.is_finite() && r > 0.0) {
+            return Err(checks::InputError::BadResolution(r).into());
+        }
+    }
+    std::fs::create_dir_all(out.join(".stages")).map_err(|e| FileError::io(out, e))?;
+    let request = json!({
+        "map": map_path.canonicalize().unwrap_or(map_path.to_path_buf()),
+        "map_bytes": std::fs::metadata(map_path).map(|m| m.len()).unwrap_or(0),
+        "sequence": sequence,
+        "resolution": opts.resolution,
+        "library": opts.library_label,
+        "ca": opts.ca,
+        "contacts": opts.contacts,
+        "hhr": opts.hhr,
+        "seed": opts.seed,
+        "replicas": opts.replicas,
+        "sweeps": opts.sweeps,
+        "exclude_identity": opts.search.exclude_identity,
+        "exclude_ids": opts.search.exclude_ids,
+    });
+    let previous: Option<serde_json::Value> = read_marker(out, "inputs");
+    if previous.as_ref() != Some(&request) {
+        if previous.is_some() {
+            log::warn!("{}: a different request ran here before; starting over", out.display());
+        }
+        let _ = std::fs::remove_dir_all(out.join(".stages"));
+        std::fs::create_dir_all(out.join(".stages")).map_err(|e| FileError::io(out, e))?;
+        write_marker(out, "inputs", &request)?;
+    }
+    let mut timings = Timings::default();
+
+    // 2. Cα cloud.
+    let ca_path = out.join("ca_cloud.pdb");
+    let (cloud, ca_marker) = match read_marker::<CaMarker>(out, "ca") {
+        Some(m) if ca_path.exists() => {
+            log::info!("Cα cloud: resuming from {}", ca_path.display());
+            (CaCloud::read(&ca_path)?, m)
+        }
+        _ => {
+            let t0 = Instant::now();
+            let (resolution, estimated) = match opts.resolution {
+                Some(r) => (r, false),
+                None => {
+                    let est = crate::map::resolution::estimate_resolution(&map);
+                    log::info!(
+                        "resolution estimated from the map: {:.2} Å (fit rms {:.2})",
+                        est.resolution,
+                        est.fit_rms
+                    );
+                    (est.resolution, true)
+                }
+            };
+            let (cloud, agreement, consensus, trusted) = match &opts.ca {
+                Some(p) => {
+                    log::info!("Cα cloud: read from {}", p.display());
+                    (CaCloud::read(p)?, None, false, true)
+                }
+                None => {
+                    let (a, b) = crate::cnn::bundled::networks().map_err(BuildError::Other)?;
+                    let det = crate::ca::detect::CaDetector::new(a, b)?;
+                    let found = det.detect(&map, l, opts.backend)?;
+                    let trusted = found.consensus || found.agreement.is_none();
+                    (found.cloud, found.agreement, found.consensus, trusted)
+                }
+            };
+            cloud.write_pdb(&ca_path)?;
+            let m = CaMarker {
+                n_atoms: cloud.len(),
+                agreement,
+                consensus,
+                trusted,
+                resolution,
+                resolution_estimated: estimated,
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            log::info!(
+                "Cα cloud: {} atoms in {:.1} s{}",
+                cloud.len(),
+                m.seconds,
+                match agreement {
+                    Some(a) => format!(", networks agree with CRscore {a:.3}"),
+                    None => String::new(),
+                }
+            );
+            write_marker(out, "ca", &m)?;
+            (cloud, m)
+        }
+    };
+    timings.ca = ca_marker.seconds;
+    let resolution = ca_marker.resolution;
+
+    // 3. Templates.
+    let tdir = if opts.templates_only {
+        out.to_path_buf()
+    } else {
+        out.join("templates")
+    };
+    let (templates, t_marker) = match read_marker::<TemplatesMarker>(out, "templates") {
+        Some(m) if tdir.join("templates.tsv").exists() => {
+            log::info!("templates: resuming from {}", tdir.display());
+            (files::read_templates(&tdir, l)?, m)
+        }
+        _ => {
+            let t0 = Instant::now();
+            let lib = opts.library.clone().unwrap_or_default();
+            let threading = thread(&sequence, &rec.id, &lib, opts)?;
+            log::info!(
+                "threading: {} templates, target {}",
+                threading.hits.len(),
+                threading.difficulty.as_str()
+            );
+            let contacts = match &opts.contacts {
+                Some(p) => Some(crate::template::contacts::read_rr(p, l)?),
+                None => None,
+            };
+            if !ca_marker.trusted {
+                log::warn!(
+                    "the two networks' Cα clouds disagree (CRscore {:.3} ≤ 0.85): templates are fitted into the map instead of matched to the cloud",
+                    ca_marker.agreement.unwrap_or(0.0)
+                );
+            }
+            let mut sel_opts = opts.select.clone();
+            sel_opts.regen.seed = opts.seed;
+            sel_opts.fit.seed = opts.seed;
+            let sel = select_templates(
+                &SelectInputs {
+                    sequence: &sequence,
+                    map: &map,
+                    resolution,
+                    cloud: &cloud,
+                    cloud_trusted: ca_marker.trusted,
+                    threading: &threading,
+                    library: &lib,
+                    contacts: contacts.as_ref(),
+                },
+                &sel_opts,
+            )?;
+            if sel.models.is_empty() {
+                log::warn!("no templates: the assembly starts from random chains in the density");
+            }
+            files::write_templates(&tdir, &sel.models, &sequence)?;
+            let m = TemplatesMarker {
+                n_templates: sel.models.len(),
+                easy: sel.difficulty == Difficulty::Easy,
+                used_cloud: sel.used_cloud,
+                n_reselected: sel.n_reselected,
+                n_regenerated: sel.n_regenerated,
+                n_fitted: sel.n_fitted,
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            write_marker(out, "templates", &m)?;
+            (sel.models, m)
+        }
+    };
+    timings.templates = t_marker.seconds;
+    let mut report = BuildReport {
+        map: map_path.display().to_string(),
+        sequence: sequence.clone(),
+        resolution,
+        resolution_estimated: ca_marker.resolution_estimated,
+        ca_atoms: cloud.len(),
+        networks_agree: ca_marker.agreement,
+        difficulty: if t_marker.easy { "Easy" } else { "Hard" }.into(),
+        templates: templates.len(),
+        template_path: tdir.display().to_string(),
+        models: Vec::new(),
+        timings: timings.clone(),
+        device: opts.backend.name(),
+        seed: opts.seed,
+    };
+    if opts.templates_only {
+        return Ok(report);
+    }
+
+    // 4. Assembly.
+    let ss = crate::threading::ssp::SsPredictor::bundled()
+        .map_err(BuildError::Other)?
+        .predict_states(&sequence);
+    let top: Vec<TemplateModel> = templates.iter().take(10).cloned().collect();
+    let ff = ForceField::new(
+        KnowledgeStats::bundled(),
+        opts.weights,
+        &sequence,
+        ss,
+        template_restraints(&top, l, 10.0),
+    );
+    let cnn_cloud = ca_marker.consensus.then_some(&cloud.points[..]);
+    let em = EmField::new(
+        &map,
+        resolution.max(4.0),
+        cnn_cloud,
+        opts.weights.em,
+        opts.weights.cnn,
+        opts.backend,
+    )?;
+    let frags = FragmentSource::new(&templates);
+    let decoy_path = out.join("decoys.bin");
+    let (decoys, a_marker) = match read_marker::<AssemblyMarker>(out, "assembly") {
+        Some(m) if decoy_path.exists() => {
+            log::info!("assembly: resuming from {}", decoy_path.display());
+            (files::read_decoys(&decoy_path)?, m)
+        }
+        _ => {
+            let centre = density_centre(&map);
+            let starts: Vec<Vec<Vec3>> = (0..opts.replicas.max(1))
+                .map(|k| {
+                    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ (k as u64) << 20);
+                    match templates.get(k % templates.len().max(1)) {
+                        Some(t) => complete(t, centre, &mut rng),
+                        None => complete(
+                            &TemplateModel {
+                                source: crate::template::Source::Regenerated,
+                                template_id: "none".into(),
+                                zscore: 0.0,
+                                ca: vec![None; l],
+                                crscore: None,
+                                density_pcc: None,
+                            },
+                            centre,
+                            &mut rng,
+                        ),
+                    }
+                })
+                .collect();
+            let ropts = RemcOptions {
+                sweeps: opts.sweeps,
+                time_budget: opts.time_budget,
+                seed: opts.seed,
+                ..RemcOptions::default()
+            };
+            let b = bar(opts.progress, opts.sweeps as u64, "assembly");
+            let res = remc::run(&ff, Some(&em), &frags, starts, &ropts, |done, _| {
+                b.set_position(done as u64)
+            });
+            b.finish_and_clear();
+            log::info!(
+                "assembly: {} sweeps, {} moves ({:.0}/s, {:.0} % accepted), {} decoys, {:.1} s",
+                res.sweeps,
+                res.moves,
+                res.moves_per_second(),
+                100.0 * res.accepted as f64 / res.moves.max(1) as f64,
+                res.decoys.len(),
+                res.seconds
+            );
+            let decoys: Vec<(f64, Vec<Vec3>)> =
+                res.decoys.iter().map(|d| (d.energy, d.ca.clone())).collect();
+            files::write_decoys(&decoy_path, &decoys)?;
+            let m = AssemblyMarker {
+                decoys: decoys.len(),
+                sweeps: res.sweeps,
+                moves: res.moves,
+                acceptance: res.accepted as f64 / res.moves.max(1) as f64,
+                moves_per_second: res.moves_per_second(),
+                seconds: res.seconds,
+            };
+            write_marker(out, "assembly", &m)?;
+            (decoys, m)
+        }
+    };
+    report.timings.assembly = a_marker.seconds;
+
+    // 5. Models.
+    let t0 = Instant::now();
+    let models = finish_models(&ff, &em, &frags, &map, resolution, &cloud, &sequence, &decoys, out, opts)?;
+    report.models = models;
+    report.timings.models = t0.elapsed().as_secs_f64();
+    let text = serde_json::to_string_pretty(&report).expect("report serialises");
+    crate::io::write_atomically(&out.join("report.json"), text.as_bytes())?;
+    write_marker(out, "models", &json!({"models": report.models.len()}))?;
+    Ok(report)
+}
+
+/// Threading with the library (empty library: no hits, Hard) plus HHsearch hits.
+fn thread(
+    sequence: &str,
+    id: &str,
+    lib: &Library,
+    opts: &BuildOptions,
+) -> Result<SearchResult, BuildError> {
+    let empty = SearchResult {
+        hits: Vec::new(),
+        difficulty: Difficulty::Hard,
+        good_per_scheme: Vec::new(),
+        searched: 0,
+        excluded_by_id: 0,
+        excluded_by_identity: 0,
+    };
+    if lib.is_empty() {
+        log::warn!("no template library: modelling from the Cα cloud alone");
+        return Ok(empty);
+    }
+    let predictor = crate::threading::ssp::SsPredictor::bundled().map_err(BuildError::Other)?;
+    let query = crate::threading::search::Query::new(id, sequence, &predictor);
+    let stats = crate::threading::scoring::LibraryStats::of(lib);
+    let mut res = crate::threading::search::thread(&query, lib, &stats, &opts.search);
+    if let Some(p) = &opts.hhr {
+        let file = crate::threading::hhr::read_hhr(p)?;
+        let (hits, notes) = crate::threading::hhr::hits_from_hhr(&file, &query, lib, &opts.search);
+        for n in notes {
+            log::warn!("{}: {n}", p.display());
+        }
+        crate::threading::search::merge_hits(&mut res, hits, opts.search.top);
+    }
+    Ok(res)
+}
+
+/// Clusters, refines, rebuilds atoms, scores and writes the final models.
+#[allow(clippy::too_many_arguments)]
+fn finish_models(
+    ff: &ForceField,
+    em: &EmField,
+    frags: &FragmentSource,
+    map: &DensityMap,
+    resolution: f64,
+    cloud: &CaCloud,
+    sequence: &str,
+    decoys: &[(f64, Vec<Vec3>)],
+    out: &Path,
+    opts: &BuildOptions,
+) -> Result<Vec<ModelReport>, BuildError> {
+    use crate::cluster::spicker::{spicker, SpickerParams};
+    let cas: Vec<Vec<Vec3>> = decoys.iter().map(|d| d.1.clone()).collect();
+    let params = SpickerParams {
+        max_clusters: opts.n_models,
+        ..SpickerParams::default()
+    };
+    let clustering = spicker(&cas, &params).map_err(|e| BuildError::Other(format!("clustering: {e}")))?;
+    log::info!(
+        "clustering: {} clusters at RMSD cutoff {:.2} Å, sizes {:?}",
+        clustering.clusters.len(),
+        clustering.rmsd_cutoff,
+        clustering.clusters.iter().map(|c| c.size()).collect::<Vec<_>>()
+    );
+    // Refinement: a short, cold replica exchange from each centroid.
+    let b = bar(opts.progress, clustering.clusters.len() as u64, "refinement");
+    let mut refined = Vec::new();
+    for (k, c) in clustering.clusters.iter().enumerate() {
+        let ropts = RemcOptions {
+            t_min: 0.3,
+            t_max: 1.5,
+            sweeps: (opts.sweeps / 10).max(3),
+            seed: opts.seed.wrapping_add(1000 + k as u64),
+            record_replicas: 0,
+            ..RemcOptions::default()
+        };
+        let starts = vec![c.centroid.clone(); 8];
+        let res = remc::run(ff, Some(em), frags, starts, &ropts, |_, _| {});
+        refined.push(res.best.0);
+        b.inc(1);
+    }
+    b.finish_and_clear();
+    let crscores: Vec<f64> = refined
+        .iter()
+        .map(|ca| {
+            if cloud.is_empty() {
+                0.0
+            } else {
+                crate::geom::crscore::crscore(&cloud.points, ca)
+            }
+        })
+        .collect();
+    let conf = crate::quality::etm::confidences(&clustering, &crscores)
+        .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
+    let tm = crate::quality::etm::model_tm_matrix(&refined)
+        .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
+    let etm = crate::quality::etm::etm_scores(&conf, &tm)
+        .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
+    let stats = crate::fullatom::bundled().map_err(BuildError::Other)?;
+    let mut structures = Vec::new();
+    let mut lpcc = Vec::new();
+    for ca in &refined {
+        let s = crate::fullatom::rebuild(ca, sequence, &stats).map_err(BuildError::Other)?;
+        let l = crate::quality::local::local_pcc(map, &s, resolution, opts.backend)
+            .map_err(|e| BuildError::Other(format!("local PCC: {e}")))?;
+        lpcc.push(l);
+        structures.push(s);
+    }
+    let lconf = crate::quality::local::local_confidence(&lpcc, &etm, &refined)
+        .map_err(|e| BuildError::Other(format!("local confidence: {e}")))?;
+    // Rank by eTM-score.
+    let mut order: Vec<usize> = (0..refined.len()).collect();
+    order.sort_by(|&a, &b| etm[b].total_cmp(&etm[a]));
+    let mut reports = Vec::new();
+    for (rank, &k) in order.iter().enumerate() {
+        let mut s = structures[k].clone();
+        // Local confidence × 100 in the B-factor column, as pLDDT-style viewers expect.
+        for (r, res) in s.chains[0].residues.iter_mut().enumerate() {
+            let v = lconf[k].get(r).copied().unwrap_or(0.0) * 100.0;
+            for a in &mut res.atoms {
+                a.b_factor = v;
+            }
+        }
+        let stem = format!("model_{}", rank + 1);
+        crate::io::pdb::write_pdb(&out.join(format!("{stem}.pdb")), &s)?;
+        crate::io::mmcif::write_mmcif(&out.join(format!("{stem}.cif")), &s)?;
+        let cen = ff.centroids(&refined[k]);
+        let mut beads = refined[k].clone();
+        beads.extend(cen);
+        let mut terms = ff.terms(&refined[k]);
+        terms.em = -em.bead_values(&beads).iter().sum::<f64>();
+        reports.push(ModelReport {
+            file: format!("{stem}.pdb"),
+            etm_score: etm[k],
+            cluster_size: clustering.clusters[k].size(),
+            crscore: crscores[k],
+            energy: terms.total(),
+            energy_terms: terms,
+            local_pcc: lpcc[k].clone(),
+            local_confidence: lconf[k].clone(),
+        });
+    }
+    Ok(reports)
+}

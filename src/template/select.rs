@@ -1,0 +1,207 @@
+//! The template stage as a whole: from a sequence, a map and its Cα cloud to
+//! the 40 starting conformations of the assembly (the paper's Methods, from
+//! "Initial template identification by LOMETS" to "Initial Cα trace model
+//! generation").
+//!
+//! 1. Threading ([`crate::threading::search`]) ranks the library's templates
+//!    by Z-score (top 300) and labels the target Easy or Hard.
+//! 2. When the two networks' clouds agree (CRscore > 0.85; or when only one
+//!    network ran), every threading template is superposed onto the cloud and
+//!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
+//!    CRscore > 0.5 (N_rank). N_gen = 40 − N_rank Cα traces are grown from the
+//!    cloud and threaded gaplessly ([`super::regenerate`]), ranked by a contact
+//!    map (a user's RR file, else the consensus of the top threading
+//!    templates) and then by density correlation.
+//! 3. When the clouds disagree, the cloud is not trusted: the top threading
+//!    templates are fitted into the map as rigid bodies ([`super::rigid_fit`])
+//!    and the best 40 by density correlation kept.
+//!
+//! All kept models are re-ranked by the correlation of their Cα density with
+//! the map, as the paper does. If fewer than 40 come out of step 2 (few traces,
+//! a short library), rigid fits of further threading templates fill the set.
+
+use std::time::Instant;
+
+use super::contacts::{consensus_from_templates, ContactMap};
+use super::reselect::{reselect, ReselectOptions};
+use super::regenerate::{regenerate_with_stats, RegenOptions, RegenStats};
+use super::rigid_fit::{ca_density_pcc, fit_all, FitOptions};
+use super::TemplateModel;
+use crate::ca::CaCloud;
+use crate::map::DensityMap;
+use crate::threading::search::{Difficulty, SearchResult};
+use crate::threading::library::Library;
+
+/// Settings of the stage.
+#[derive(Debug, Clone)]
+pub struct SelectOptions {
+    /// Starting conformations wanted (the paper's 40 replicas).
+    pub n_models: usize,
+    /// Most re-selected templates kept (paper: 30) and their CRscore floor (0.5).
+    pub reselect: ReselectOptions,
+    pub regen: RegenOptions,
+    pub fit: FitOptions,
+    /// Threading templates fitted as rigid bodies when the clouds disagree
+    /// (or to fill the set), best Z-score first.
+    pub fit_candidates: usize,
+    /// Threading templates whose contacts make the consensus contact map.
+    pub contact_templates: usize,
+}
+
+impl Default for SelectOptions {
+    fn default() -> Self {
+        SelectOptions {
+            n_models: 40,
+            reselect: ReselectOptions::default(),
+            regen: RegenOptions::default(),
+            fit: FitOptions::default(),
+            fit_candidates: 60,
+            contact_templates: 10,
+        }
+    }
+}
+
+/// What the stage decided, for logs and `templates.tsv`.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The starting models, best first.
+    pub models: Vec<TemplateModel>,
+    pub difficulty: Difficulty,
+    /// True when the cloud-based path ran (the clouds agreed).
+    pub used_cloud: bool,
+    pub n_reselected: usize,
+    pub n_regenerated: usize,
+    pub n_fitted: usize,
+    pub regen_stats: Option<RegenStats>,
+    pub seconds: f64,
+}
+
+/// The stage's inputs.
+pub struct SelectInputs<'a> {
+    pub sequence: &'a str,
+    pub map: &'a DensityMap,
+    pub resolution: f64,
+    pub cloud: &'a CaCloud,
+    /// Whether the cloud can be trusted (the networks agreed, or only one ran).
+    pub cloud_trusted: bool,
+    pub threading: &'a SearchResult,
+    pub library: &'a Library,
+    /// A user's contact prediction (CASP RR); the template consensus otherwise.
+    pub contacts: Option<&'a ContactMap>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("re-selection: {0}")]
+    Reselect(String),
+    #[error(transparent)]
+    Regenerate(#[from] super::regenerate::RegenError),
+    #[error(transparent)]
+    Fit(#[from] super::rigid_fit::FitError),
+}
+
+/// Runs the stage (module doc).
+pub fn select_templates(
+    inp: &SelectInputs,
+    opts: &SelectOptions,
+) -> Result<Selection, SelectError> {
+    let t0 = Instant::now();
+    let l = inp.sequence.chars().count();
+    let threading: Vec<TemplateModel> = inp
+        .threading
+        .hits
+        .iter()
+        .map(|h| TemplateModel::from_hit(h, inp.library, l))
+        .collect();
+    let mut out = Selection {
+        models: Vec::new(),
+        difficulty: inp.threading.difficulty,
+        used_cloud: false,
+        n_reselected: 0,
+        n_regenerated: 0,
+        n_fitted: 0,
+        regen_stats: None,
+        seconds: 0.0,
+    };
+    let mut models = Vec::new();
+    if inp.cloud_trusted && !inp.cloud.is_empty() {
+        out.used_cloud = true;
+        let mut chosen = reselect(&threading, inp.cloud, &opts.reselect);
+        chosen.truncate(opts.n_models);
+        out.n_reselected = chosen.len();
+        log::info!(
+            "templates: {} of {} threading templates match the Cα cloud (CRscore > {})",
+            chosen.len(),
+            threading.len(),
+            opts.reselect.min_crscore
+        );
+        let n_gen = opts.n_models.saturating_sub(chosen.len());
+        if n_gen > 0 {
+            let own;
+            let contacts = match inp.contacts {
+                Some(c) => Some(c),
+                None if !threading.is_empty() => {
+                    own = consensus_from_templates(&threading, l, opts.contact_templates);
+                    Some(&own)
+                }
+                None => None,
+            };
+            let (traces, stats) = regenerate_with_stats(
+                inp.cloud,
+                l,
+                contacts,
+                inp.map,
+                inp.resolution,
+                n_gen,
+                &opts.regen,
+            )?;
+            log::info!(
+                "templates: {} Cα-trace templates from {} traces of {} fragments",
+                traces.len(),
+                stats.traces,
+                stats.fragments
+            );
+            out.n_regenerated = traces.len();
+            out.regen_stats = Some(stats);
+            chosen.extend(traces);
+        }
+        models = chosen;
+    } else {
+        log::info!(
+            "templates: the Cα clouds disagree; fitting threading templates into the map as rigid bodies"
+        );
+    }
+    if models.len() < opts.n_models && !threading.is_empty() {
+        let used: std::collections::HashSet<String> =
+            models.iter().map(|m| m.template_id.clone()).collect();
+        let candidates: Vec<TemplateModel> = threading
+            .iter()
+            .filter(|m| !used.contains(&m.template_id) && m.aligned_len() >= 3)
+            .take(opts.fit_candidates)
+            .cloned()
+            .collect();
+        let fitted = fit_all(
+            &candidates,
+            inp.map,
+            inp.resolution,
+            opts.n_models - models.len(),
+            &opts.fit,
+        )?;
+        out.n_fitted = fitted.len();
+        log::info!("templates: {} threading templates fitted as rigid bodies", fitted.len());
+        models.extend(fitted);
+    }
+    for m in &mut models {
+        if m.density_pcc.is_none() {
+            m.density_pcc = Some(ca_density_pcc(inp.map, &m.aligned_ca(), inp.resolution));
+        }
+    }
+    models.sort_by(|a, b| {
+        let k = |m: &TemplateModel| m.density_pcc.unwrap_or(f64::NEG_INFINITY);
+        k(b).total_cmp(&k(a))
+    });
+    models.truncate(opts.n_models);
+    out.models = models;
+    out.seconds = t0.elapsed().as_secs_f64();
+    Ok(out)
+}
