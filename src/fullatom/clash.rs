@@ -1,0 +1,160 @@
+//! Clash relief. Each residue starts in its most probable rotamer; then, in up
+//! to [`MAX_SWEEPS`] sweeps, every residue with a side-chain atom closer than
+//! [`CLASH`] Å to a non-bonded atom re-chooses among its candidates the one
+//! minimising −ln p(rotamer | class) + [`WEIGHT`] · Σ (d₀ − d)² over atom pairs
+//! closer than d₀ (3.0 Å; 2.6 Å between two N/O atoms, which may H-bond),
+//! against all backbone atoms and the current side chains of its neighbours.
+//! Side-chain atoms do not see their own residue's backbone, nor (for CB, and
+//! for every Pro atom) the backbone of residues i±1: those are 1-3/1-4 pairs.
+
+use crate::Vec3;
+
+/// An atom closer than this (Å) to another marks its residue as clashing.
+pub const CLASH: f64 = 2.5;
+pub const WEIGHT: f64 = 10.0;
+pub const MAX_SWEEPS: usize = 6;
+/// Residues whose Cα are farther apart cannot touch (two Arg reach ~7.5 Å each).
+const NEIGHBOUR_CA: f64 = 16.0;
+
+/// One side-chain choice of a residue: atoms in global coordinates.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub atoms: Vec<Vec3>,
+    pub polar: Vec<bool>,
+    /// −ln p(rotamer | class).
+    pub cost: f64,
+}
+
+/// The residue's backbone atoms N, CA, C, O.
+pub type Backbone = [Vec3; 4];
+
+fn limit(polar_a: bool, polar_b: bool) -> f64 {
+    if polar_a && polar_b {
+        2.6
+    } else {
+        3.0
+    }
+}
+
+struct Ctx<'a> {
+    bb: &'a [Backbone],
+    cands: &'a [Vec<Candidate>],
+    pro: &'a [bool],
+    neighbours: Vec<Vec<usize>>,
+}
+
+impl Ctx<'_> {
+    /// (penalty, closest distance) of candidate `c` of residue i against the rest.
+    fn score(&self, i: usize, c: &Candidate, chosen: &[usize]) -> (f64, f64) {
+        let mut pen = 0.0;
+        let mut closest = f64::INFINITY;
+        let mut add = |d: f64, lim: f64| {
+            closest = closest.min(d);
+            if d < lim {
+                pen += (lim - d) * (lim - d);
+            }
+        };
+        for &j in &self.neighbours[i] {
+            let adjacent = j + 1 == i || i + 1 == j;
+            for (k, (&p, &pol)) in c.atoms.iter().zip(&c.polar).enumerate() {
+                if j != i && !(adjacent && (k == 0 || self.pro[i])) {
+                    for (b, &q) in self.bb[j].iter().enumerate() {
+                        let bpol = b == 0 || b == 3;
+                        add((p - q).norm(), limit(pol, bpol));
+                    }
+                }
+                if j != i {
+                    if let Some(o) = self.cands[j].get(chosen[j]) {
+                        for (&q, &qpol) in o.atoms.iter().zip(&o.polar) {
+                            add((p - q).norm(), limit(pol, qpol));
+                        }
+                    }
+                }
+            }
+        }
+        (pen, closest)
+    }
+}
+
+/// The chosen candidate index of every residue (0 for residues without any).
+/// `bb[i]` and `cands[i]` belong to residue i in chain order; `pro[i]` marks
+/// prolines.
+pub fn relieve(bb: &[Backbone], cands: &[Vec<Candidate>], pro: &[bool]) -> Vec<usize> {
+    let n = bb.len();
+    let mut neighbours = vec![Vec::new(); n];
+    for i in 0..n {
+        for j in 0..n {
+            if (bb[i][1] - bb[j][1]).norm() < NEIGHBOUR_CA {
+                neighbours[i].push(j);
+            }
+        }
+    }
+    let ctx = Ctx {
+        bb,
+        cands,
+        pro,
+        neighbours,
+    };
+    let mut chosen: Vec<usize> = cands
+        .iter()
+        .map(|cs| {
+            (0..cs.len())
+                .min_by(|&a, &b| cs[a].cost.total_cmp(&cs[b].cost))
+                .unwrap_or(0)
+        })
+        .collect();
+    for _ in 0..MAX_SWEEPS {
+        let mut changed = false;
+        for i in 0..n {
+            if cands[i].len() < 2 {
+                continue;
+            }
+            let (_, closest) = ctx.score(i, &cands[i][chosen[i]], &chosen);
+            if closest >= CLASH {
+                continue;
+            }
+            let best = (0..cands[i].len())
+                .map(|k| {
+                    let c = &cands[i][k];
+                    (k, c.cost + WEIGHT * ctx.score(i, c, &chosen).0)
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(k, _)| k)
+                .unwrap_or(chosen[i]);
+            if best != chosen[i] {
+                chosen[i] = best;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    chosen
+}
+
+/// Number of residues with a side-chain atom closer than [`CLASH`] Å to a
+/// non-bonded atom, for the chosen candidates.
+pub fn count_clashing(bb: &[Backbone], cands: &[Vec<Candidate>], pro: &[bool], chosen: &[usize]) -> usize {
+    let n = bb.len();
+    let neighbours = (0..n)
+        .map(|i| {
+            (0..n)
+                .filter(|&j| (bb[i][1] - bb[j][1]).norm() < NEIGHBOUR_CA)
+                .collect()
+        })
+        .collect();
+    let ctx = Ctx {
+        bb,
+        cands,
+        pro,
+        neighbours,
+    };
+    (0..n)
+        .filter(|&i| {
+            cands[i]
+                .get(chosen[i])
+                .is_some_and(|c| ctx.score(i, c, chosen).1 < CLASH)
+        })
+        .count()
+}
