@@ -27,6 +27,7 @@ pub mod ca;
 pub mod cli;
 pub mod cnn;
 pub mod data;
+pub mod fullatom;
 pub mod geom;
 pub mod gpu;
 pub mod io;

@@ -76,7 +76,10 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
                 "{}: {} chains ({}); pick one with --chain",
                 ca_path.display(),
                 cs.len(),
-                cs.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
+                cs.iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
     };

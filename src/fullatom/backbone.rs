@@ -39,14 +39,22 @@ pub struct BackboneTables {
 pub type Corners<const K: usize> = [(usize, f64); K];
 
 fn linear(t: f64, n: usize) -> [(usize, f64); 2] {
-    let t = if t.is_finite() { t.clamp(0.0, (n - 1) as f64) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, (n - 1) as f64)
+    } else {
+        0.0
+    };
     let i0 = (t.floor() as usize).min(n - 2);
     let f = t - i0 as f64;
     [(i0, 1.0 - f), (i0 + 1, f)]
 }
 
 fn periodic(t: f64, n: usize) -> [(usize, f64); 2] {
-    let t = if t.is_finite() { t.rem_euclid(n as f64) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.rem_euclid(n as f64)
+    } else {
+        0.0
+    };
     let i0 = (t.floor() as usize).min(n - 1);
     let f = t - i0 as f64;
     [(i0, 1.0 - f), ((i0 + 1) % n, f)]
@@ -78,7 +86,10 @@ pub fn end_corners(r13: f64) -> Corners<2> {
 pub fn mid_window(ca: &[Vec3], i: usize) -> (Frame, Corners<8>) {
     let (a, b, c, d) = (ca[i - 1], ca[i], ca[i + 1], ca[i + 2]);
     let f = Frame::new(a, b, c);
-    (f, mid_corners((a - c).norm(), (b - d).norm(), dihedral_deg(a, b, c, d)))
+    (
+        f,
+        mid_corners((a - c).norm(), (b - d).norm(), dihedral_deg(a, b, c, d)),
+    )
 }
 
 /// The window of a segment's first peptide (Cα s..=s+2).
@@ -117,9 +128,9 @@ fn interpolate<const K: usize>(
 ) -> Vec<Vec3> {
     (0..atoms)
         .map(|a| {
-            let local = corners
-                .iter()
-                .fold(Vec3::zeros(), |acc, &(bin, w)| acc + table[bin * atoms + a] * w);
+            let local = corners.iter().fold(Vec3::zeros(), |acc, &(bin, w)| {
+                acc + table[bin * atoms + a] * w
+            });
             f.to_global(local)
         })
         .collect()
@@ -130,8 +141,10 @@ impl BackboneTables {
     pub fn place(&self, ca: &[Vec3]) -> Vec<[Vec3; 3]> {
         let mut out = vec![[Vec3::zeros(); 3]; ca.len()];
         for (s, e) in segments(ca) {
-            let placed = self.place_segment(&padded(&ca[s..e]));
-            out[s..e].copy_from_slice(&placed[..e - s]);
+            let mut placed = self.place_segment(&padded(&ca[s..e]));
+            placed.truncate(e - s);
+            regularise(&ca[s..e], &mut placed);
+            out[s..e].copy_from_slice(&placed);
         }
         out
     }
@@ -160,6 +173,49 @@ impl BackboneTables {
     }
 }
 
+/// Engh & Huber bond lengths (Å).
+pub const N_CA: f64 = 1.458;
+pub const CA_C: f64 = 1.525;
+pub const C_N: f64 = 1.329;
+pub const C_O: f64 = 1.231;
+
+/// Bonds within this much of ideal are left alone: the learned positions are
+/// closer to the native ones than a fully idealised backbone.
+const BOND_SLACK: f64 = 0.04;
+
+/// Mean positions are averages over many windows and so sit a little off the
+/// ideal bond lengths; a few rounds of moving N and C (Cα fixed) along their
+/// bonds bring N-CA, CA-C, C-N(next) and C=O within [`BOND_SLACK`] of ideal, with O carried along with C.
+fn regularise(ca: &[Vec3], nco: &mut [[Vec3; 3]]) {
+    fn pull(from: Vec3, to: Vec3, len: f64) -> Vec3 {
+        let d = to - from;
+        let n = d.norm();
+        if n > 1e-6 {
+            d * ((n.clamp(len - BOND_SLACK, len + BOND_SLACK) - n) / n)
+        } else {
+            Vec3::zeros()
+        }
+    }
+    let n = nco.len();
+    for _ in 0..20 {
+        for i in 0..n {
+            let dn = pull(ca[i], nco[i][0], N_CA);
+            nco[i][0] += dn;
+            let dc = pull(ca[i], nco[i][1], CA_C);
+            nco[i][1] += dc;
+            nco[i][2] += dc;
+            if i + 1 < n {
+                let d = pull(nco[i][1], nco[i + 1][0], C_N) * 0.5;
+                nco[i + 1][0] += d;
+                nco[i][1] -= d;
+                nco[i][2] -= d;
+            }
+            let dox = pull(nco[i][1], nco[i][2], C_O);
+            nco[i][2] += dox;
+        }
+    }
+}
+
 /// Segments shorter than three Cα get virtual neighbours (3.8 Å steps at a
 /// 120° virtual angle) so that the end tables apply; their atoms are dropped.
 fn padded(ca: &[Vec3]) -> Vec<Vec3> {
@@ -169,7 +225,11 @@ fn padded(ca: &[Vec3]) -> Vec<Vec3> {
     }
     if v.len() == 2 {
         let d = (v[1] - v[0]).try_normalize(1e-9).unwrap_or(Vec3::x());
-        let helper = if d.x.abs() < 0.9 { Vec3::x() } else { Vec3::y() };
+        let helper = if d.x.abs() < 0.9 {
+            Vec3::x()
+        } else {
+            Vec3::y()
+        };
         let u = (helper - d * helper.dot(&d)).normalize();
         v.push(v[1] + (d * 0.5 + u * 0.75f64.sqrt()) * 3.8);
     }

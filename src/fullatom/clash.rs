@@ -1,16 +1,20 @@
 //! Clash relief. Each residue starts in its most probable rotamer; then, in up
-//! to [`MAX_SWEEPS`] sweeps, every residue with a side-chain atom closer than
-//! [`CLASH`] Å to a non-bonded atom re-chooses among its candidates the one
-//! minimising −ln p(rotamer | class) + [`WEIGHT`] · Σ (d₀ − d)² over atom pairs
-//! closer than d₀ (3.0 Å; 2.6 Å between two N/O atoms, which may H-bond),
-//! against all backbone atoms and the current side chains of its neighbours.
-//! Side-chain atoms do not see their own residue's backbone, nor (for CB, and
-//! for every Pro atom) the backbone of residues i±1: those are 1-3/1-4 pairs.
+//! to [`MAX_SWEEPS`] sweeps over the chain, every residue re-chooses among its
+//! candidates the one minimising −ln p(rotamer | class) + [`WEIGHT`] ·
+//! Σ (d₀ − d)² over atom pairs closer than d₀ (3.0 Å; 2.6 Å between two N/O
+//! atoms, which may H-bond), against all backbone atoms and the current side
+//! chains of its neighbours, until nothing changes. Side-chain atoms do not see
+//! their own residue's backbone, nor (for CB, and for every Pro atom) the
+//! backbone of residues i±1: those are 1-3/1-4 pairs.
+//!
+//! Re-choosing only residues with an atom within 2.5 Å of another (the
+//! narrower PULCHRA-style relief) was measured against re-choosing all, on the
+//! validation split (50 chains, rebuilt from native Cα; mean heavy-atom RMSD):
+//! most probable rotamers only 1.651 Å, clashing residues only 1.470 Å, all
+//! residues 1.438 Å; WEIGHT 3, 10, 30 gave 1.441, 1.438, 1.438 Å.
 
 use crate::Vec3;
 
-/// An atom closer than this (Å) to another marks its residue as clashing.
-pub const CLASH: f64 = 2.5;
 pub const WEIGHT: f64 = 10.0;
 pub const MAX_SWEEPS: usize = 6;
 /// Residues whose Cα are farther apart cannot touch (two Arg reach ~7.5 Å each).
@@ -44,12 +48,10 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// (penalty, closest distance) of candidate `c` of residue i against the rest.
-    fn score(&self, i: usize, c: &Candidate, chosen: &[usize]) -> (f64, f64) {
+    /// The overlap penalty of candidate `c` of residue i against the rest.
+    fn score(&self, i: usize, c: &Candidate, chosen: &[usize]) -> f64 {
         let mut pen = 0.0;
-        let mut closest = f64::INFINITY;
         let mut add = |d: f64, lim: f64| {
-            closest = closest.min(d);
             if d < lim {
                 pen += (lim - d) * (lim - d);
             }
@@ -72,7 +74,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        (pen, closest)
+        pen
     }
 }
 
@@ -109,14 +111,10 @@ pub fn relieve(bb: &[Backbone], cands: &[Vec<Candidate>], pro: &[bool]) -> Vec<u
             if cands[i].len() < 2 {
                 continue;
             }
-            let (_, closest) = ctx.score(i, &cands[i][chosen[i]], &chosen);
-            if closest >= CLASH {
-                continue;
-            }
             let best = (0..cands[i].len())
                 .map(|k| {
                     let c = &cands[i][k];
-                    (k, c.cost + WEIGHT * ctx.score(i, c, &chosen).0)
+                    (k, c.cost + WEIGHT * ctx.score(i, c, &chosen))
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(k, _)| k)
@@ -131,30 +129,4 @@ pub fn relieve(bb: &[Backbone], cands: &[Vec<Candidate>], pro: &[bool]) -> Vec<u
         }
     }
     chosen
-}
-
-/// Number of residues with a side-chain atom closer than [`CLASH`] Å to a
-/// non-bonded atom, for the chosen candidates.
-pub fn count_clashing(bb: &[Backbone], cands: &[Vec<Candidate>], pro: &[bool], chosen: &[usize]) -> usize {
-    let n = bb.len();
-    let neighbours = (0..n)
-        .map(|i| {
-            (0..n)
-                .filter(|&j| (bb[i][1] - bb[j][1]).norm() < NEIGHBOUR_CA)
-                .collect()
-        })
-        .collect();
-    let ctx = Ctx {
-        bb,
-        cands,
-        pro,
-        neighbours,
-    };
-    (0..n)
-        .filter(|&i| {
-            cands[i]
-                .get(chosen[i])
-                .is_some_and(|c| ctx.score(i, c, chosen).1 < CLASH)
-        })
-        .count()
 }

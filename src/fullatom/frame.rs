@@ -21,7 +21,11 @@ impl Frame {
         let a = toward_y - origin;
         let mut y = a - x * a.dot(&x);
         if y.norm() < 1e-6 {
-            let helper = if x.x.abs() < 0.9 { Vec3::x() } else { Vec3::y() };
+            let helper = if x.x.abs() < 0.9 {
+                Vec3::x()
+            } else {
+                Vec3::y()
+            };
             y = helper - x * helper.dot(&x);
         }
         let y = y.normalize();

@@ -7,8 +7,8 @@
 //!    dihedral).
 //! 2. Side chains ([`sidechain`]): for each residue, the most probable rotamer
 //!    of its type given a Cα-derived backbone class, placed in the N, CA, C frame.
-//! 3. Clash relief ([`clash`]): residues with atoms closer than 2.5 Å to others
-//!    re-choose among their rotamers by probability plus an overlap penalty.
+//! 3. Clash relief ([`clash`]): residues re-choose among their rotamers by
+//!    probability plus an overlap penalty against all other atoms.
 //!
 //! The statistics ([`stats::FullAtomStats`]) come from the train split only;
 //! the shipped file is `weights/fullatom.bin` ([`bundled`]), rebuilt with

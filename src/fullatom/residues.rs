@@ -53,7 +53,13 @@ use ChiKind::{Planar as P, Staggered as S, Symmetric as Y};
 
 /// The twenty standard residues in the order of [`CODES`].
 pub static RESIDUES: [ResidueDef; 20] = [
-    ResidueDef { code: 'A', name: "ALA", side: &["CB"], chi: &[], swaps: &[] },
+    ResidueDef {
+        code: 'A',
+        name: "ALA",
+        side: &["CB"],
+        chi: &[],
+        swaps: &[],
+    },
     ResidueDef {
         code: 'R',
         name: "ARG",
@@ -75,7 +81,13 @@ pub static RESIDUES: [ResidueDef; 20] = [
         chi: &[("CG", S), ("OD1", Y)],
         swaps: &[("OD1", "OD2")],
     },
-    ResidueDef { code: 'C', name: "CYS", side: &["CB", "SG"], chi: &[("SG", S)], swaps: &[] },
+    ResidueDef {
+        code: 'C',
+        name: "CYS",
+        side: &["CB", "SG"],
+        chi: &[("SG", S)],
+        swaps: &[],
+    },
     ResidueDef {
         code: 'Q',
         name: "GLN",
@@ -90,7 +102,13 @@ pub static RESIDUES: [ResidueDef; 20] = [
         chi: &[("CG", S), ("CD", S), ("OE1", Y)],
         swaps: &[("OE1", "OE2")],
     },
-    ResidueDef { code: 'G', name: "GLY", side: &[], chi: &[], swaps: &[] },
+    ResidueDef {
+        code: 'G',
+        name: "GLY",
+        side: &[],
+        chi: &[],
+        swaps: &[],
+    },
     ResidueDef {
         code: 'H',
         name: "HIS",
@@ -140,7 +158,13 @@ pub static RESIDUES: [ResidueDef; 20] = [
         chi: &[("CG", S), ("CD", S)],
         swaps: &[],
     },
-    ResidueDef { code: 'S', name: "SER", side: &["CB", "OG"], chi: &[("OG", S)], swaps: &[] },
+    ResidueDef {
+        code: 'S',
+        name: "SER",
+        side: &["CB", "OG"],
+        chi: &[("OG", S)],
+        swaps: &[],
+    },
     ResidueDef {
         code: 'T',
         name: "THR",
@@ -151,7 +175,9 @@ pub static RESIDUES: [ResidueDef; 20] = [
     ResidueDef {
         code: 'W',
         name: "TRP",
-        side: &["CB", "CG", "CD1", "CD2", "NE1", "CE2", "CE3", "CZ2", "CZ3", "CH2"],
+        side: &[
+            "CB", "CG", "CD1", "CD2", "NE1", "CE2", "CE3", "CZ2", "CZ3", "CH2",
+        ],
         chi: &[("CG", S), ("CD1", P)],
         swaps: &[],
     },

@@ -77,7 +77,13 @@ fn chain_samples(chain: &Chain) -> Samples {
             out.nterm.push((c, p));
         }
         let (f, c) = backbone::cterm_window(&ca, e);
-        let want = [(e - 2, "C"), (e - 2, "O"), (e - 1, "N"), (e - 1, "C"), (e - 1, "O")];
+        let want = [
+            (e - 2, "C"),
+            (e - 2, "O"),
+            (e - 1, "N"),
+            (e - 1, "C"),
+            (e - 1, "O"),
+        ];
         if let Some(p) = local(&res, &f, &want) {
             out.cterm.push((c, p));
         }
@@ -112,9 +118,7 @@ fn chain_samples(chain: &Chain) -> Samples {
                     let swapped = def
                         .swaps
                         .iter()
-                        .find_map(|&(a, b)| {
-                            (name == a).then_some(b).or((name == b).then_some(a))
-                        })
+                        .find_map(|&(a, b)| (name == a).then_some(b).or((name == b).then_some(a)))
                         .filter(|_| flip)
                         .unwrap_or(name);
                     pos(swapped).map(|p| f.to_local(p))
@@ -122,7 +126,8 @@ fn chain_samples(chain: &Chain) -> Samples {
                 .collect();
             if let Some(atoms) = atoms {
                 let class = sidechain::bb_class(&ca, s, e, i);
-                out.rot.push((t, class, sidechain::key_of(def, &chis), atoms));
+                out.rot
+                    .push((t, class, sidechain::key_of(def, &chis), atoms));
             }
         }
     }
@@ -187,13 +192,16 @@ fn table<const K: usize>(
     out
 }
 
+/// Members of one rotamer cluster: (backbone class, local side-chain atoms).
+type Members = Vec<(usize, Vec<Vec3>)>;
+
 fn rotamer_sets(samples: Vec<(usize, usize, u32, Vec<Vec3>)>) -> Vec<RotamerSet> {
-    let mut groups: HashMap<(usize, u32), Vec<(usize, Vec<Vec3>)>> = HashMap::new();
+    let mut groups: HashMap<(usize, u32), Members> = HashMap::new();
     for (t, class, key, atoms) in samples {
         groups.entry((t, key)).or_default().push((class, atoms));
     }
     let mut sets = vec![RotamerSet::default(); RESIDUES.len()];
-    let mut per_type: Vec<Vec<(u32, Vec<(usize, Vec<Vec3>)>)>> = vec![Vec::new(); RESIDUES.len()];
+    let mut per_type: Vec<Vec<(u32, Members)>> = vec![Vec::new(); RESIDUES.len()];
     for ((t, key), members) in groups {
         if members.len() >= MIN_MEMBERS {
             per_type[t].push((key, members));
@@ -209,13 +217,21 @@ fn rotamer_sets(samples: Vec<(usize, usize, u32, Vec<Vec3>)>) -> Vec<RotamerSet>
             let mean: Vec<Vec3> = (0..m)
                 .map(|a| members.iter().map(|x| x.1[a]).sum::<Vec3>() / members.len() as f64)
                 .collect();
-            let d2 = |x: &[Vec3]| -> f64 { x.iter().zip(&mean).map(|(p, q)| (p - q).norm_squared()).sum() };
+            let d2 = |x: &[Vec3]| -> f64 {
+                x.iter()
+                    .zip(&mean)
+                    .map(|(p, q)| (p - q).norm_squared())
+                    .sum()
+            };
             let medoid = members
                 .iter()
                 .min_by(|a, b| d2(&a.1).total_cmp(&d2(&b.1)))
                 .map(|x| x.1.clone())
                 .unwrap_or(mean.clone());
-            rotamers.push(Rotamer { key: *key, atoms: medoid });
+            rotamers.push(Rotamer {
+                key: *key,
+                atoms: medoid,
+            });
             for (class, _) in members {
                 counts[class * n + r] += 1;
             }
@@ -233,13 +249,16 @@ impl FullAtomStats {
             .par_iter()
             .map(|t| {
                 let s = crate::io::read_structure(&t.path(data_dir))?;
-                Ok(s.chains.iter().map(chain_samples).fold(Samples::default(), |mut a, b| {
-                    a.mid.extend(b.mid);
-                    a.nterm.extend(b.nterm);
-                    a.cterm.extend(b.cterm);
-                    a.rot.extend(b.rot);
-                    a
-                }))
+                Ok(s.chains
+                    .iter()
+                    .map(chain_samples)
+                    .fold(Samples::default(), |mut a, b| {
+                        a.mid.extend(b.mid);
+                        a.nterm.extend(b.nterm);
+                        a.cterm.extend(b.cterm);
+                        a.rot.extend(b.rot);
+                        a
+                    }))
             })
             .collect::<Result<_, FileError>>()?;
         let mut all = Samples::default();
@@ -256,7 +275,12 @@ impl FullAtomStats {
             all.rot.len()
         );
         let backbone = BackboneTables {
-            mid: table(&all.mid, N_MID_BINS, backbone::MID_ATOMS, &[(N_R, false), (N_R, false), (N_DIH, true)]),
+            mid: table(
+                &all.mid,
+                N_MID_BINS,
+                backbone::MID_ATOMS,
+                &[(N_R, false), (N_R, false), (N_DIH, true)],
+            ),
             nterm: table(&all.nterm, N_R, backbone::NTERM_ATOMS, &[(N_R, false)]),
             cterm: table(&all.cterm, N_R, backbone::CTERM_ATOMS, &[(N_R, false)]),
         };
@@ -271,7 +295,13 @@ impl FullAtomStats {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(MAGIC);
-        for v in [VERSION, N_R as u32, N_DIH as u32, N_CLASS as u32, self.n_chains] {
+        for v in [
+            VERSION,
+            N_R as u32,
+            N_DIH as u32,
+            N_CLASS as u32,
+            self.n_chains,
+        ] {
             b.extend_from_slice(&v.to_le_bytes());
         }
         let put = |b: &mut Vec<u8>, p: &Vec3| {
@@ -280,7 +310,13 @@ impl FullAtomStats {
                 b.extend_from_slice(&m.to_le_bytes());
             }
         };
-        for p in self.backbone.mid.iter().chain(&self.backbone.nterm).chain(&self.backbone.cterm) {
+        for p in self
+            .backbone
+            .mid
+            .iter()
+            .chain(&self.backbone.nterm)
+            .chain(&self.backbone.cterm)
+        {
             put(&mut b, p);
         }
         for set in &self.rotamers {
@@ -336,7 +372,10 @@ impl FullAtomStats {
             let counts = (0..n * N_CLASS)
                 .map(|_| r.u32("rotamer counts"))
                 .collect::<Result<Vec<u32>, String>>()?;
-            rotamers.push(RotamerSet { rotamers: rots, counts });
+            rotamers.push(RotamerSet {
+                rotamers: rots,
+                counts,
+            });
         }
         if r.pos != bytes.len() {
             return Err(format!(
