@@ -1,6 +1,7 @@
 //! Full-atom models from a Cα trace, in the manner of PULCHRA (Rotkiewicz &
-//! Skolnick 2008), the rebuild step CR-I-TASSER applies to its Cα models
-//! before refinement.
+//! Skolnick 2008): the step from the pipeline's reduced (Cα) models to the
+//! atomic models of its last stage (paper Fig. 1). No paper equation applies;
+//! the statistics replace PULCHRA's own tables.
 //!
 //! 1. Backbone ([`backbone`]): N, C, O of each peptide from its four-Cα window,
 //!    at train-split mean positions for the window's shape (r13, r24, virtual
