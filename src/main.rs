@@ -66,11 +66,6 @@ enum Command {
         after_help = "Examples:\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --channels 16 --blocks 4 --box 40 --time-budget 30 --degradation clean -v\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --resume --steps 20000 -v\n  mapfold train --init weights/ca_net_a.safetensors --degradation realistic --out weights/ca_net_b.safetensors --checkpoint weights/ca_net_b.ckpt.safetensors --time-budget 15 -v"
     )]
     Train(cli::train::Args),
-    /// Full-atom model from a Cα trace (PULCHRA-like); or build its statistics from the train split.
-    #[command(
-        after_help = "Examples:\n  mapfold rebuild --ca ca.pdb --seq query.fasta -o full.pdb\n  mapfold rebuild --build-stats ../shared/data -o weights/fullatom.bin"
-    )]
-    Rebuild(cli::rebuild::Args),
 }
 
 fn main() {
@@ -96,7 +91,6 @@ fn main() {
         Command::Library(a) => cli::library::run(a, &global),
         Command::Thread(a) => cli::thread::run(a, &global),
         Command::Train(a) => cli::train::run(a, &global),
-        Command::Rebuild(a) => cli::rebuild::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

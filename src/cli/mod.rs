@@ -7,7 +7,6 @@ pub mod ca;
 pub mod fit;
 pub mod library;
 pub mod map_info;
-pub mod rebuild;
 pub mod score;
 pub mod simulate;
 pub mod thread;
