@@ -29,6 +29,7 @@ pub mod cli;
 pub mod cluster;
 pub mod cnn;
 pub mod data;
+pub mod fullatom;
 pub mod geom;
 pub mod gpu;
 pub mod io;
