@@ -15,12 +15,20 @@
 //! - [`mod@bench`]: benchmarks over the shared data set (Cα clouds by CRscore).
 //! - [`training`]: training the Cα 3D CNN on simulated maps.
 //! - [`threading`]: the template library and LOMETS-style meta-threading.
+//! - [`template`]: starting models: re-selection against the Cα cloud (eq.
+//!   3-4), Cα-trace regeneration, rigid fits into the map, the whole stage.
+//! - [`assembly`]: the reduced chain, its force field (eq. 5-7) and
+//!   replica-exchange Monte Carlo.
+//! - [`cluster`]: SPICKER clustering of decoys.
+//! - [`fullatom`]: backbone and side chains from a Cα trace.
+//! - [`quality`]: eTM-score, local PCC and local confidence (eq. 8-13).
+//! - [`pipeline`]: `mapfold build`, every stage in order, resumable.
 //!
-//! Data flow so far: map → [`io::mrc`] → [`map::DensityMap`] → resampled to the
-//! network grid → [`cnn`] (P(Cα)) → [`ca::peaks`] → [`ca::CaCloud`]; sequence →
-//! [`io::fasta`] → [`threading`] (templates ranked by Z-score). Re-selection of
-//! templates against the cloud, assembly and `build` (`../shared/DESIGN.md`)
-//! come next.
+//! Data flow: map → [`io::mrc`] → [`map::DensityMap`] → [`cnn`] (P(Cα)) →
+//! [`ca::peaks`] → [`ca::CaCloud`]; sequence → [`io::fasta`] → [`threading`]
+//! (templates by Z-score); both → [`template::select`] (40 starting models) →
+//! [`assembly::remc`] (decoys) → [`cluster::spicker`] → refinement →
+//! [`fullatom`] → [`quality`] → models and `report.json` ([`pipeline`]).
 
 pub mod assembly;
 pub mod bench;

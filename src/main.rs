@@ -66,6 +66,21 @@ enum Command {
         after_help = "Examples:\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --channels 16 --blocks 4 --box 40 --time-budget 30 --degradation clean -v\n  mapfold train --out weights/ca_net_a.safetensors --checkpoint weights/ca_net_a.ckpt.safetensors --resume --steps 20000 -v\n  mapfold train --init weights/ca_net_a.safetensors --degradation realistic --out weights/ca_net_b.safetensors --checkpoint weights/ca_net_b.ckpt.safetensors --time-budget 15 -v"
     )]
     Train(cli::train::Args),
+    /// The whole job: a map and a sequence to up to five ranked full-atom models with confidence.
+    #[command(
+        after_help = "Examples:\n  mapfold build --map examples/emd2566_3j6b_9.mrc --seq examples/3j6b_9.fasta --library examples/templates.lib -o out\n  mapfold build --map M.mrc --seq S.fasta --resolution 3.5 --seed 7 --time-budget 10 -o out --json"
+    )]
+    Build(cli::build::BuildArgs),
+    /// The 40 starting models of the assembly: threading, re-selection against the Cα cloud, Cα traces, rigid fits.
+    #[command(
+        after_help = "Example:\n  mapfold templates --map M.mrc --seq S.fasta --library templates.lib -o templates/ --json"
+    )]
+    Templates(cli::build::TemplatesArgs),
+    /// Full-atom model from a Cα trace (PULCHRA-like); or build its statistics from the train split.
+    #[command(
+        after_help = "Examples:\n  mapfold rebuild --ca ca.pdb --seq query.fasta -o full.pdb\n  mapfold rebuild --build-stats ../shared/data -o weights/fullatom.bin"
+    )]
+    Rebuild(cli::rebuild::Args),
 }
 
 fn main() {
@@ -91,6 +106,9 @@ fn main() {
         Command::Library(a) => cli::library::run(a, &global),
         Command::Thread(a) => cli::thread::run(a, &global),
         Command::Train(a) => cli::train::run(a, &global),
+        Command::Build(a) => cli::build::run_build(a, &global),
+        Command::Templates(a) => cli::build::run_templates(a, &global),
+        Command::Rebuild(a) => cli::rebuild::run(a, &global),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -53,7 +53,9 @@ impl Default for Weights {
             burial: 0.3,
             rg: 1.0,
             clash: 5.0,
-            temp: 1.0,
+            // 4 rather than 1: on the fixture's stretch with a third missing,
+            // 100 sweeps end at TM 0.696 against 0.664 (tests in remc.rs).
+            temp: 4.0,
             em: 2.0,
             cnn: 1.0,
         }

@@ -4,9 +4,11 @@
 //!
 //! - [`ca`]: Cα clouds from simulated maps, scored by CRscore (eq. 1).
 //! - [`cnn`]: seconds and memory of the Cα network on N³ maps.
+//! - [`templates`]: first and best template TM-scores before and after the Cα-based steps.
 
 pub mod ca;
 pub mod cnn;
+pub mod templates;
 
 use std::path::{Path, PathBuf};
 

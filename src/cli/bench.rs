@@ -26,6 +26,8 @@ pub enum BenchCommand {
     Cnn(CnnArgs),
     /// Threading alone on the test chains: TM-score of the first and best of the top 10 templates.
     Threading(super::thread::BenchArgs),
+    /// The template stage on the test chains: first and best template TM-score before and after the Cα-based steps.
+    Templates(super::bench_templates::Args),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -176,6 +178,7 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
         BenchCommand::Ca(a) => run_ca(a, global),
         BenchCommand::Threading(a) => super::thread::run_bench(a),
         BenchCommand::Cnn(a) => run_cnn(a, global),
+        BenchCommand::Templates(a) => super::bench_templates::run_bench(a, global),
     }
 }
 

@@ -3,10 +3,13 @@
 //! exactly one JSON object on stdout. Logs go to stderr.
 
 pub mod bench;
+pub mod bench_templates;
+pub mod build;
 pub mod ca;
 pub mod fit;
 pub mod library;
 pub mod map_info;
+pub mod rebuild;
 pub mod score;
 pub mod simulate;
 pub mod thread;

@@ -28,7 +28,12 @@ pub enum InputError {
     #[error(
         "{path}: voxel sizes differ by axis ({x:.3}, {y:.3}, {z:.3} Å); resample the map to cubic voxels first (e.g. `relion_image_handler --rescale_angpix` or ChimeraX `volume resample`)"
     )]
-    Anisotropic { path: String, x: f64, y: f64, z: f64 },
+    Anisotropic {
+        path: String,
+        x: f64,
+        y: f64,
+        z: f64,
+    },
     #[error("resolution must be a positive number of Å, got {0}")]
     BadResolution(f64),
 }

@@ -11,11 +11,14 @@ use crate::Vec3;
 /// `DIR/template_01.pdb` … in rank order (CA atoms numbered by query residue,
 /// named from the query sequence, density PCC in the B-factor column) and
 /// `DIR/templates.tsv`.
-pub fn write_templates(dir: &Path, models: &[TemplateModel], sequence: &str) -> Result<(), FileError> {
+pub fn write_templates(
+    dir: &Path,
+    models: &[TemplateModel],
+    sequence: &str,
+) -> Result<(), FileError> {
     std::fs::create_dir_all(dir).map_err(|e| FileError::io(dir, e))?;
-    let mut tsv = String::from(
-        "rank\tfile\tsource\ttemplate\tzscore\tcrscore\tdensity_pcc\tcoverage\n",
-    );
+    let mut tsv =
+        String::from("rank\tfile\tsource\ttemplate\tzscore\tcrscore\tdensity_pcc\tcoverage\n");
     for (k, m) in models.iter().enumerate() {
         let file = format!("template_{:02}.pdb", k + 1);
         crate::io::pdb::write_pdb(&dir.join(&file), &m.to_structure(sequence))?;
@@ -42,7 +45,10 @@ pub fn read_templates(dir: &Path, len: usize) -> Result<Vec<TemplateModel>, File
     for (n, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() != 8 {
-            return Err(FileError::format(&path, format!("line {}: expected 8 fields", n + 1)));
+            return Err(FileError::format(
+                &path,
+                format!("line {}: expected 8 fields", n + 1),
+            ));
         }
         let num = |s: &str| s.parse::<f64>().ok();
         let source = match f[2] {
@@ -51,7 +57,10 @@ pub fn read_templates(dir: &Path, len: usize) -> Result<Vec<TemplateModel>, File
             "regenerated" => Source::Regenerated,
             "fitted" => Source::Fitted,
             other => {
-                return Err(FileError::format(&path, format!("line {}: unknown source {other}", n + 1)))
+                return Err(FileError::format(
+                    &path,
+                    format!("line {}: unknown source {other}", n + 1),
+                ))
             }
         };
         let s = crate::io::read_structure(&dir.join(f[1]))?;
@@ -75,12 +84,13 @@ pub fn read_templates(dir: &Path, len: usize) -> Result<Vec<TemplateModel>, File
     Ok(out)
 }
 
-const MAGIC: &[u8; 8] = b"MFDECOY1";
+const MAGIC: &[u8; 8] = b"MFDECOY2";
 
-/// Decoys as (energy, Cα) in a compact binary file.
+/// Decoys as (energy, Cα) in a binary file, f64 so that a resumed run clusters
+/// exactly the coordinates the first run would have.
 pub fn write_decoys(path: &Path, decoys: &[(f64, Vec<Vec3>)]) -> Result<(), FileError> {
     let len = decoys.first().map_or(0, |d| d.1.len());
-    let mut b = Vec::with_capacity(16 + decoys.len() * (8 + len * 12));
+    let mut b = Vec::with_capacity(16 + decoys.len() * (8 + len * 24));
     b.extend_from_slice(MAGIC);
     b.extend_from_slice(&(decoys.len() as u32).to_le_bytes());
     b.extend_from_slice(&(len as u32).to_le_bytes());
@@ -88,7 +98,7 @@ pub fn write_decoys(path: &Path, decoys: &[(f64, Vec<Vec3>)]) -> Result<(), File
         b.extend_from_slice(&e.to_le_bytes());
         for p in ca {
             for k in 0..3 {
-                b.extend_from_slice(&(p[k] as f32).to_le_bytes());
+                b.extend_from_slice(&p[k].to_le_bytes());
             }
         }
     }
@@ -103,7 +113,7 @@ pub fn read_decoys(path: &Path) -> Result<Vec<(f64, Vec<Vec3>)>, FileError> {
     }
     let n = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
     let len = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
-    if b.len() != 16 + n * (8 + len * 12) {
+    if b.len() != 16 + n * (8 + len * 24) {
         return Err(bad("truncated decoy file"));
     }
     let mut at = 16;
@@ -113,9 +123,10 @@ pub fn read_decoys(path: &Path) -> Result<Vec<(f64, Vec<Vec3>)>, FileError> {
         at += 8;
         let mut ca = Vec::with_capacity(len);
         for _ in 0..len {
-            let f = |k: usize| f32::from_le_bytes(b[at + 4 * k..at + 4 * k + 4].try_into().unwrap()) as f64;
+            let f =
+                |k: usize| f64::from_le_bytes(b[at + 8 * k..at + 8 * k + 8].try_into().unwrap());
             ca.push(Vec3::new(f(0), f(1), f(2)));
-            at += 12;
+            at += 24;
         }
         out.push((e, ca));
     }

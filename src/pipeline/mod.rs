@@ -11,7 +11,9 @@
 //!    full atoms, eTM-score and local confidence → `model_N.pdb`, `.cif`,
 //!    `report.json`.
 //!
-//! Each stage's marker (`.stages/NAME.json`) is written last and atomically,
+//! Each stage goes on from its predecessors' files as written (not from their
+//! in-memory results), so a resumed run and an uninterrupted one compute the
+//! same thing. Each stage's marker (`.stages/NAME.json`) is written last and atomically,
 //! so a run that stops resumes from the last finished stage when the same
 //! command runs again; `.stages/inputs.json` records what the run was asked
 //! to do, and a different request starts over.
@@ -203,8 +205,10 @@ fn bar(progress: bool, len: u64, what: &str) -> indicatif::ProgressBar {
         indicatif::ProgressBar::hidden()
     };
     b.set_style(
-        indicatif::ProgressStyle::with_template("{prefix:>10} {bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{prefix:>10} {bar:30} {pos}/{len} {elapsed_precise} eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     b.set_prefix(what.to_string());
     b
@@ -281,7 +285,10 @@ pub fn build(
     let previous: Option<serde_json::Value> = read_marker(out, "inputs");
     if previous.as_ref() != Some(&request) {
         if previous.is_some() {
-            log::warn!("{}: a different request ran here before; starting over", out.display());
+            log::warn!(
+                "{}: a different request ran here before; starting over",
+                out.display()
+            );
         }
         let _ = std::fs::remove_dir_all(out.join(".stages"));
         std::fs::create_dir_all(out.join(".stages")).map_err(|e| FileError::io(out, e))?;
@@ -290,7 +297,12 @@ pub fn build(
     let mut timings = Timings::default();
 
     // 2. Cα cloud.
-    let ca_path = out.join("ca_cloud.pdb");
+    // `mapfold templates` promises only template files in its directory.
+    let ca_path = if opts.templates_only {
+        out.join(".stages").join("ca_cloud.pdb")
+    } else {
+        out.join("ca_cloud.pdb")
+    };
     let (cloud, ca_marker) = match read_marker::<CaMarker>(out, "ca") {
         Some(m) if ca_path.exists() => {
             log::info!("Cα cloud: resuming from {}", ca_path.display());
@@ -324,6 +336,9 @@ pub fn build(
                 }
             };
             cloud.write_pdb(&ca_path)?;
+            // Later stages use the cloud as written (PDB precision), so that a
+            // resumed run sees exactly what an uninterrupted one does.
+            let cloud = CaCloud::read(&ca_path)?;
             let m = CaMarker {
                 n_atoms: cloud.len(),
                 agreement,
@@ -399,6 +414,8 @@ pub fn build(
                 log::warn!("no templates: the assembly starts from random chains in the density");
             }
             files::write_templates(&tdir, &sel.models, &sequence)?;
+            // As for the cloud: continue from what was written.
+            let models = files::read_templates(&tdir, l)?;
             let m = TemplatesMarker {
                 n_templates: sel.models.len(),
                 easy: sel.difficulty == Difficulty::Easy,
@@ -409,7 +426,7 @@ pub fn build(
                 seconds: t0.elapsed().as_secs_f64(),
             };
             write_marker(out, "templates", &m)?;
-            (sel.models, m)
+            (models, m)
         }
     };
     timings.templates = t_marker.seconds;
@@ -502,8 +519,11 @@ pub fn build(
                 res.decoys.len(),
                 res.seconds
             );
-            let decoys: Vec<(f64, Vec<Vec3>)> =
-                res.decoys.iter().map(|d| (d.energy, d.ca.clone())).collect();
+            let decoys: Vec<(f64, Vec<Vec3>)> = res
+                .decoys
+                .iter()
+                .map(|d| (d.energy, d.ca.clone()))
+                .collect();
             files::write_decoys(&decoy_path, &decoys)?;
             let m = AssemblyMarker {
                 decoys: decoys.len(),
@@ -521,7 +541,9 @@ pub fn build(
 
     // 5. Models.
     let t0 = Instant::now();
-    let models = finish_models(&ff, &em, &frags, &map, resolution, &cloud, &sequence, &decoys, out, opts)?;
+    let models = finish_models(
+        &ff, &em, &frags, &map, resolution, &cloud, &sequence, &decoys, out, opts,
+    )?;
     report.models = models;
     report.timings.models = t0.elapsed().as_secs_f64();
     let text = serde_json::to_string_pretty(&report).expect("report serialises");
@@ -584,15 +606,24 @@ fn finish_models(
         max_clusters: opts.n_models,
         ..SpickerParams::default()
     };
-    let clustering = spicker(&cas, &params).map_err(|e| BuildError::Other(format!("clustering: {e}")))?;
+    let clustering =
+        spicker(&cas, &params).map_err(|e| BuildError::Other(format!("clustering: {e}")))?;
     log::info!(
         "clustering: {} clusters at RMSD cutoff {:.2} Å, sizes {:?}",
         clustering.clusters.len(),
         clustering.rmsd_cutoff,
-        clustering.clusters.iter().map(|c| c.size()).collect::<Vec<_>>()
+        clustering
+            .clusters
+            .iter()
+            .map(|c| c.size())
+            .collect::<Vec<_>>()
     );
     // Refinement: a short, cold replica exchange from each centroid.
-    let b = bar(opts.progress, clustering.clusters.len() as u64, "refinement");
+    let b = bar(
+        opts.progress,
+        clustering.clusters.len() as u64,
+        "refinement",
+    );
     let mut refined = Vec::new();
     for (k, c) in clustering.clusters.iter().enumerate() {
         let ropts = RemcOptions {

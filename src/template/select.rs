@@ -23,14 +23,14 @@
 use std::time::Instant;
 
 use super::contacts::{consensus_from_templates, ContactMap};
-use super::reselect::{reselect, ReselectOptions};
 use super::regenerate::{regenerate_with_stats, RegenOptions, RegenStats};
+use super::reselect::{reselect, ReselectOptions};
 use super::rigid_fit::{ca_density_pcc, fit_all, FitOptions};
 use super::TemplateModel;
 use crate::ca::CaCloud;
 use crate::map::DensityMap;
-use crate::threading::search::{Difficulty, SearchResult};
 use crate::threading::library::Library;
+use crate::threading::search::{Difficulty, SearchResult};
 
 /// Settings of the stage.
 #[derive(Debug, Clone)]
@@ -126,7 +126,7 @@ pub fn select_templates(
     let mut models = Vec::new();
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;
-        let mut chosen = reselect(&threading, inp.cloud, &opts.reselect);
+        let mut chosen = reselect(&threading, &inp.cloud.points, &opts.reselect);
         chosen.truncate(opts.n_models);
         out.n_reselected = chosen.len();
         log::info!(
@@ -188,7 +188,10 @@ pub fn select_templates(
             &opts.fit,
         )?;
         out.n_fitted = fitted.len();
-        log::info!("templates: {} threading templates fitted as rigid bodies", fitted.len());
+        log::info!(
+            "templates: {} threading templates fitted as rigid bodies",
+            fitted.len()
+        );
         models.extend(fitted);
     }
     for m in &mut models {

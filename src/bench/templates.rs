@@ -1,0 +1,230 @@
+//! The template stage on held-out chains: for each test chain and resolution,
+//! a map simulated from the chain (eq. 2, [`super::ca::benchmark_map`]), its
+//! Cα cloud from the bundled networks, threading through the library (the
+//! chain's own entry excluded; test-hard chains also with identity ≥ 0.3
+//! excluded, the paper's Hard setting), then the whole template stage
+//! ([`crate::template::select`]). Reported per target: TM-score (normalised by
+//! the chain's length, superposition found by the TM-score search) of the first
+//! template and the best of 40, for threading alone (Z-score order) and for the
+//! stage's output, and seconds per step.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::ca::detect::CaDetector;
+use crate::geom::tmscore::tm_score_paired;
+use crate::gpu::Backend;
+use crate::template::select::{select_templates, SelectInputs, SelectOptions};
+use crate::template::TemplateModel;
+use crate::threading::library::{pick_chain, Library};
+use crate::threading::scoring::LibraryStats;
+use crate::threading::search::{thread, Query, SearchOptions};
+use crate::threading::ssp::SsPredictor;
+use crate::Vec3;
+
+/// One (target, resolution) row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TemplateRow {
+    pub target: String,
+    pub split: String,
+    pub resolution: f64,
+    pub length: usize,
+    pub label: String,
+    pub cloud_trusted: bool,
+    pub thread_first: f64,
+    pub thread_best: f64,
+    pub final_first: f64,
+    pub final_best: f64,
+    pub n_reselected: usize,
+    pub n_regenerated: usize,
+    pub n_fitted: usize,
+    pub seconds_ca: f64,
+    pub seconds_threading: f64,
+    pub seconds_select: f64,
+}
+
+pub struct TemplateBenchOptions {
+    pub resolutions: Vec<f64>,
+    pub limit: Option<usize>,
+    /// Every n-th target (with `offset`), to spread a run over machines.
+    pub stride: usize,
+    pub offset: usize,
+    pub hard_identity: f64,
+    pub sim: super::ca::SimOptions,
+    pub select: SelectOptions,
+}
+
+/// TM-score of a partial model against the native Cα (query order), by
+/// residue index, normalised by the native's length.
+pub fn model_tm(model: &TemplateModel, native: &[Vec3]) -> f64 {
+    let (m, r): (Vec<Vec3>, Vec<Vec3>) = model
+        .aligned_pairs()
+        .into_iter()
+        .filter(|(i, _)| *i < native.len())
+        .map(|(i, p)| (p, native[i]))
+        .unzip();
+    if m.len() < 3 {
+        return 0.0;
+    }
+    tm_score_paired(&m, &r, native.len()).tm_score
+}
+
+/// Runs the benchmark; `each` sees every row as it is made (progress, logs).
+pub fn run(
+    data_dir: &Path,
+    lib: &Library,
+    opts: &TemplateBenchOptions,
+    backend: Backend,
+    mut each: impl FnMut(&TemplateRow),
+) -> anyhow::Result<Vec<TemplateRow>> {
+    let predictor = SsPredictor::bundled().map_err(anyhow::Error::msg)?;
+    let stats = LibraryStats::of(lib);
+    let (a, b) = crate::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
+    let detector = CaDetector::new(a, b)?;
+    let mut targets = super::read_targets(data_dir, "test")?;
+    targets = targets
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % opts.stride.max(1) == opts.offset)
+        .map(|(_, t)| t)
+        .collect();
+    if let Some(n) = opts.limit {
+        targets.truncate(n);
+    }
+    let mut rows = Vec::new();
+    for t in &targets {
+        let path = t.path(data_dir);
+        let s = crate::io::read_structure(&path)?;
+        let chain = pick_chain(&s, &t.id)
+            .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", path.display()))?;
+        let native = chain.ca_coords();
+        let seq = crate::sequence::canonical_sequence(chain);
+        let t0 = Instant::now();
+        let query = Query::new(&t.id, &seq, &predictor);
+        let search = SearchOptions {
+            exclude_ids: vec![t.id.clone()],
+            exclude_identity: (t.split == "test-hard").then_some(opts.hard_identity),
+            ..SearchOptions::default()
+        };
+        let threading = thread(&query, lib, &stats, &search);
+        let seconds_threading = t0.elapsed().as_secs_f64();
+        let thread_models: Vec<TemplateModel> = threading
+            .hits
+            .iter()
+            .map(|h| TemplateModel::from_hit(h, lib, seq.len()))
+            .collect();
+        let tms: Vec<f64> = thread_models
+            .iter()
+            .take(opts.select.n_models)
+            .map(|m| model_tm(m, &native))
+            .collect();
+        let only = crate::structure::Structure {
+            chains: vec![chain.clone()],
+            ..Default::default()
+        };
+        for &res in &opts.resolutions {
+            let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
+            let t1 = Instant::now();
+            let found = detector.detect(&map, seq.len(), backend)?;
+            let seconds_ca = t1.elapsed().as_secs_f64();
+            let trusted = found.consensus || found.agreement.is_none();
+            let t2 = Instant::now();
+            let sel = select_templates(
+                &SelectInputs {
+                    sequence: &seq,
+                    map: &map,
+                    resolution: res,
+                    cloud: &found.cloud,
+                    cloud_trusted: trusted,
+                    threading: &threading,
+                    library: lib,
+                    contacts: None,
+                },
+                &opts.select,
+            )?;
+            let seconds_select = t2.elapsed().as_secs_f64();
+            let ftms: Vec<f64> = sel.models.iter().map(|m| model_tm(m, &native)).collect();
+            let row = TemplateRow {
+                target: t.id.clone(),
+                split: t.split.clone(),
+                resolution: res,
+                length: native.len(),
+                label: threading.difficulty.as_str().to_string(),
+                cloud_trusted: trusted,
+                thread_first: tms.first().copied().unwrap_or(0.0),
+                thread_best: tms.iter().copied().fold(0.0, f64::max),
+                final_first: ftms.first().copied().unwrap_or(0.0),
+                final_best: ftms.iter().copied().fold(0.0, f64::max),
+                n_reselected: sel.n_reselected,
+                n_regenerated: sel.n_regenerated,
+                n_fitted: sel.n_fitted,
+                seconds_ca,
+                seconds_threading,
+                seconds_select,
+            };
+            each(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Rows as TSV (header first).
+pub fn rows_tsv(rows: &[TemplateRow]) -> String {
+    let mut s = String::from("target\tsplit\tresolution\tlength\tlabel\tcloud_trusted\tthread_first\tthread_best\tfinal_first\tfinal_best\tn_reselected\tn_regenerated\tn_fitted\tseconds_ca\tseconds_threading\tseconds_select\n");
+    for r in rows {
+        s.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{:.2}\n",
+            r.target,
+            r.split,
+            r.resolution,
+            r.length,
+            r.label,
+            r.cloud_trusted,
+            r.thread_first,
+            r.thread_best,
+            r.final_first,
+            r.final_best,
+            r.n_reselected,
+            r.n_regenerated,
+            r.n_fitted,
+            r.seconds_ca,
+            r.seconds_threading,
+            r.seconds_select
+        ));
+    }
+    s
+}
+
+/// Markdown summary: means by split and resolution.
+pub fn summary_markdown(rows: &[TemplateRow]) -> String {
+    let mut out = String::from("| split | resolution | n | threading first | threading best of 40 | after Cα steps first | after Cα steps best of 40 | cloud trusted | seconds (Cα + threading + templates) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    let mut res: Vec<f64> = rows.iter().map(|r| r.resolution).collect();
+    res.sort_by(f64::total_cmp);
+    res.dedup();
+    for split in ["test-hard", "test-easy"] {
+        for &r in &res {
+            let sel: Vec<&TemplateRow> = rows
+                .iter()
+                .filter(|x| x.split == split && x.resolution == r)
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            let n = sel.len() as f64;
+            let mean = |f: &dyn Fn(&TemplateRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
+            out.push_str(&format!(
+                "| {split} | {r} Å | {} | {:.3} | {:.3} | {:.3} | {:.3} | {}/{} | {:.1} |\n",
+                sel.len(),
+                mean(&|x| x.thread_first),
+                mean(&|x| x.thread_best),
+                mean(&|x| x.final_first),
+                mean(&|x| x.final_best),
+                sel.iter().filter(|x| x.cloud_trusted).count(),
+                sel.len(),
+                mean(&|x| x.seconds_ca + x.seconds_threading + x.seconds_select),
+            ));
+        }
+    }
+    out
+}
