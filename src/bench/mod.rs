@@ -2,10 +2,12 @@
 //! which chains a split holds, and per-stage evaluations that write TSV results
 //! and markdown summaries.
 //!
+//! - [`mod@build`]: the whole pipeline, model 1 TM-score and eTM-score against the truth.
 //! - [`ca`]: Cα clouds from simulated maps, scored by CRscore (eq. 1).
 //! - [`cnn`]: seconds and memory of the Cα network on N³ maps.
 //! - [`templates`]: first and best template TM-scores before and after the Cα-based steps.
 
+pub mod build;
 pub mod ca;
 pub mod cnn;
 pub mod templates;

@@ -27,7 +27,9 @@ pub enum BenchCommand {
     /// Threading alone on the test chains: TM-score of the first and best of the top 10 templates.
     Threading(super::thread::BenchArgs),
     /// The template stage on the test chains: first and best template TM-score before and after the Cα-based steps.
-    Templates(super::bench_templates::Args),
+    Templates(super::bench_stages::Args),
+    /// The whole pipeline on the test chains: model 1 TM-score, RMSD, eTM-score against the truth, seconds per stage.
+    Build(super::bench_stages::BuildArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -178,7 +180,8 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
         BenchCommand::Ca(a) => run_ca(a, global),
         BenchCommand::Threading(a) => super::thread::run_bench(a),
         BenchCommand::Cnn(a) => run_cnn(a, global),
-        BenchCommand::Templates(a) => super::bench_templates::run_bench(a, global),
+        BenchCommand::Templates(a) => super::bench_stages::run_bench(a, global),
+        BenchCommand::Build(a) => super::bench_stages::run_build_bench(a, global),
     }
 }
 

@@ -1,0 +1,213 @@
+//! The whole pipeline on held-out chains (issue 5's table; issue 6 grows it
+//! into the full harness): for each test chain and resolution, a map simulated
+//! from the chain ([`super::ca::benchmark_map`]) goes through
+//! [`crate::pipeline::build`] with the library set as in the paper (the chain's
+//! own entry excluded; test-hard chains also without templates of identity ≥
+//! 0.3). Scored: TM-score, RMSD and GDT-TS of model 1 against the native (by
+//! residue index, L = the native's length), the best template's TM-score, each
+//! model's eTM-score against its true TM-score, seconds per stage.
+
+use std::path::Path;
+
+use crate::geom::tmscore::tm_score_paired;
+use crate::gpu::Backend;
+use crate::pipeline::{build, BuildOptions};
+use crate::threading::library::{pick_chain, Library};
+use crate::Vec3;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BuildRow {
+    pub target: String,
+    pub split: String,
+    pub resolution: f64,
+    pub length: usize,
+    pub label: String,
+    pub tm: f64,
+    pub rmsd: f64,
+    pub gdt_ts: f64,
+    pub etm: f64,
+    /// (eTM-score, true TM-score) of every model.
+    pub etm_vs_tm: Vec<(f64, f64)>,
+    pub best_model_tm: f64,
+    pub seconds_ca: f64,
+    pub seconds_templates: f64,
+    pub seconds_assembly: f64,
+    pub seconds_models: f64,
+}
+
+pub struct BuildBenchOptions {
+    pub resolutions: Vec<f64>,
+    pub limit: Option<usize>,
+    pub stride: usize,
+    pub offset: usize,
+    pub sim: super::ca::SimOptions,
+    pub build: BuildOptions,
+}
+
+fn ca_tm(model: &[Vec3], native: &[Vec3]) -> crate::geom::tmscore::TmScoreResult {
+    let n = model.len().min(native.len());
+    tm_score_paired(&model[..n], &native[..n], native.len())
+}
+
+/// Runs the benchmark in `work` (one directory per target and resolution).
+pub fn run(
+    data_dir: &Path,
+    lib: &Library,
+    work: &Path,
+    opts: &BuildBenchOptions,
+    backend: Backend,
+    mut each: impl FnMut(&BuildRow),
+) -> anyhow::Result<Vec<BuildRow>> {
+    let mut targets: Vec<_> = super::read_targets(data_dir, "test")?
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % opts.stride.max(1) == opts.offset)
+        .map(|(_, t)| t)
+        .collect();
+    if let Some(n) = opts.limit {
+        targets.truncate(n);
+    }
+    let mut rows = Vec::new();
+    for t in &targets {
+        let path = t.path(data_dir);
+        let s = crate::io::read_structure(&path)?;
+        let chain = pick_chain(&s, &t.id)
+            .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", path.display()))?;
+        let native = chain.ca_coords();
+        let seq = crate::sequence::canonical_sequence(chain);
+        let only = crate::structure::Structure {
+            chains: vec![chain.clone()],
+            ..Default::default()
+        };
+        for &res in &opts.resolutions {
+            let dir = work.join(format!("{}_{res}", t.id));
+            std::fs::create_dir_all(&dir)?;
+            let map_path = dir.join("map.mrc");
+            let seq_path = dir.join("seq.fasta");
+            let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
+            crate::io::mrc::write_map(&map_path, &map)?;
+            crate::io::write_atomically(&seq_path, format!(">{}\n{seq}\n", t.id).as_bytes())?;
+            let mut o = opts.build.clone();
+            o.library = Some(lib.clone());
+            o.library_label = "train+validation".into();
+            o.resolution = Some(res);
+            o.backend = backend;
+            o.search.exclude_ids = vec![t.id.clone()];
+            o.search.exclude_identity = (t.split == "test-hard").then_some(0.3);
+            let out = dir.join("out");
+            let report = build(&map_path, &seq_path, &out, &o)?;
+            let mut etm_vs_tm = Vec::new();
+            let mut first = None;
+            for m in &report.models {
+                let model = crate::io::read_structure(&out.join(&m.file))?;
+                let r = ca_tm(&model.ca_coords(), &native);
+                etm_vs_tm.push((m.etm_score, r.tm_score));
+                first.get_or_insert((r, m.etm_score));
+            }
+            let (r1, etm) = first.ok_or_else(|| anyhow::anyhow!("{}: no model", t.id))?;
+            let row = BuildRow {
+                target: t.id.clone(),
+                split: t.split.clone(),
+                resolution: res,
+                length: native.len(),
+                label: report.difficulty.clone(),
+                tm: r1.tm_score,
+                rmsd: r1.rmsd,
+                gdt_ts: r1.gdt_ts,
+                etm,
+                best_model_tm: etm_vs_tm.iter().map(|x| x.1).fold(0.0, f64::max),
+                etm_vs_tm,
+                seconds_ca: report.timings.ca,
+                seconds_templates: report.timings.templates,
+                seconds_assembly: report.timings.assembly,
+                seconds_models: report.timings.models,
+            };
+            each(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Pearson correlation of two samples (0 when either is constant).
+pub fn pearson(xy: &[(f64, f64)]) -> f64 {
+    let n = xy.len() as f64;
+    if xy.len() < 2 {
+        return 0.0;
+    }
+    let mx = xy.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = xy.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let syy: f64 = xy.iter().map(|p| (p.1 - my).powi(2)).sum();
+    if sxx <= 0.0 || syy <= 0.0 {
+        return 0.0;
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+pub fn rows_tsv(rows: &[BuildRow]) -> String {
+    let mut s = String::from("target\tsplit\tresolution\tlength\tlabel\ttm\trmsd\tgdt_ts\tetm\tbest_model_tm\tseconds_ca\tseconds_templates\tseconds_assembly\tseconds_models\n");
+    for r in rows {
+        s.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.3}\t{:.4}\t{:.4}\t{:.4}\t{:.2}\t{:.2}\t{:.2}\t{:.2}\n",
+            r.target,
+            r.split,
+            r.resolution,
+            r.length,
+            r.label,
+            r.tm,
+            r.rmsd,
+            r.gdt_ts,
+            r.etm,
+            r.best_model_tm,
+            r.seconds_ca,
+            r.seconds_templates,
+            r.seconds_assembly,
+            r.seconds_models
+        ));
+    }
+    s
+}
+
+pub fn summary_markdown(rows: &[BuildRow]) -> String {
+    let mut out = String::from("| split | resolution | n | model 1 TM-score | TM > 0.5 | RMSD (Å) | best of 5 TM | seconds: Cα / templates / assembly / models |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    let mut res: Vec<f64> = rows.iter().map(|r| r.resolution).collect();
+    res.sort_by(f64::total_cmp);
+    res.dedup();
+    for split in ["test-hard", "test-easy"] {
+        for &r in &res {
+            let sel: Vec<&BuildRow> = rows
+                .iter()
+                .filter(|x| x.split == split && x.resolution == r)
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            let n = sel.len() as f64;
+            let mean = |f: &dyn Fn(&BuildRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
+            out.push_str(&format!(
+                "| {split} | {r} Å | {} | {:.3} | {} | {:.1} | {:.3} | {:.1} / {:.1} / {:.1} / {:.1} |\n",
+                sel.len(),
+                mean(&|x| x.tm),
+                sel.iter().filter(|x| x.tm > 0.5).count(),
+                mean(&|x| x.rmsd),
+                mean(&|x| x.best_model_tm),
+                mean(&|x| x.seconds_ca),
+                mean(&|x| x.seconds_templates),
+                mean(&|x| x.seconds_assembly),
+                mean(&|x| x.seconds_models),
+            ));
+        }
+    }
+    let all: Vec<(f64, f64)> = rows.iter().flat_map(|r| r.etm_vs_tm.iter().copied()).collect();
+    let firsts: Vec<(f64, f64)> = rows.iter().map(|r| (r.etm, r.tm)).collect();
+    out.push_str(&format!(
+        "\neTM-score vs true TM-score: Pearson {:.3} over model 1 of each run ({} runs), {:.3} over all models ({}).\n",
+        pearson(&firsts),
+        firsts.len(),
+        pearson(&all),
+        all.len()
+    ));
+    out
+}
