@@ -9,6 +9,8 @@
 //! (`regenerate`), or fits them into the map as rigid bodies when the two
 //! networks' clouds disagree (`rigid_fit`).
 
+pub mod reselect;
+
 use crate::geom::kabsch::Transform;
 use crate::structure::{Atom, Chain, Residue, Structure};
 use crate::threading::library::Library;
