@@ -685,6 +685,9 @@ fn two_means_threshold(v: &[f32]) -> f32 {
     0.5 * (c1 + c2)
 }
 
+/// Cells of a [`Grid`] at most.
+const MAX_CELLS: usize = 1 << 22;
+
 /// A uniform grid over a point set for radius queries.
 struct Grid {
     origin: Vec3,
@@ -707,7 +710,14 @@ impl Grid {
             lo = Vec3::zeros();
             hi = Vec3::zeros();
         }
-        let dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        let mut cell = cell;
+        let mut dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        // A sparse cloud spread over a huge box would need too many cells;
+        // coarser cells keep the queries exact, only slower.
+        while dims.iter().product::<usize>() > MAX_CELLS {
+            cell *= 2.0;
+            dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        }
         let mut g = Grid {
             origin: lo,
             cell,
@@ -805,6 +815,18 @@ mod tests {
                 assert_eq!(got, want);
             }
         }
+        // Far-flung points get coarser cells, with the same answers.
+        let spread = vec![
+            Vec3::zeros(),
+            Vec3::new(1e5, 1e5, 1e5),
+            Vec3::new(3.0, 0.0, 0.0),
+        ];
+        let g = Grid::new(&spread, 4.0);
+        assert!(g.start.len() <= MAX_CELLS + 1);
+        let mut got = Vec::new();
+        g.for_each_within(&spread, &Vec3::zeros(), 4.0, |i, _| got.push(i));
+        got.sort_unstable();
+        assert_eq!(got, vec![0, 2]);
     }
 
     #[test]
