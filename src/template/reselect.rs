@@ -13,12 +13,14 @@
 //!    S(i, j) = Σ_(ii,jj) W(i, ii)·g(d(i, ii) − d(j, jj)), g(x) = 1 for |x| ≤ 1 Å,
 //!    else 1/x², over the other current pairs (ii, jj), with W(i, ii) = w(i)·w(ii).
 //!    The weight update is the paper's Supplementary Fig. 12, which we do not
-//!    have. Ours: w(i) ← S(i, j) / max S, repeated until the weights settle.
-//!    Since S(i, j) = w(i)·(A·w)_i with A the pair-consistency matrix, this is
-//!    the replicator dynamics of "dominant set" clustering: weight flows to the
-//!    largest mutually consistent group of pairs (the correct ones agree with
-//!    each other on all their distances, wrong ones only by chance) and the
-//!    inconsistent pairs' weights decay towards zero.
+//!    have. Ours: w(i) ← Σ_ii w(ii)·g(…) / max, i.e. S(i, j)/w(i) normalised,
+//!    repeated until the weights settle: power iteration on the pair-consistency
+//!    matrix A (spectral matching, Leordeanu & Hebert 2005). w converges to A's
+//!    leading eigenvector, which is large on the biggest group of mutually
+//!    consistent pairs (correct pairs agree with each other on all their
+//!    distances, wrong ones only by chance). We tried w(i) ← S(i, j)/max S first
+//!    (replicator dynamics); it collapses onto small perfect cliques (a few
+//!    helix residues) and lost most correct pairs.
 //! 3. The pairs with S > S0 are kept, S0 from two-means clustering of the S
 //!    values; Kabsch superposition of those pairs (template onto cloud).
 //! 4. Re-pairing after superposition: greedy by increasing distance, each atom
@@ -28,17 +30,26 @@
 //!    superposition overlaps the cloud best (CRscore terms of the < 10 Å pairs)
 //!    is kept.
 //!
-//! The global fingerprint pairing fails when the template's environment differs
-//! from the cloud's (a partial template, a cloud of a larger complex, missing
-//! atoms on either side). So besides that start we try a few local ones
-//! ([`FitOptions::seeds`]): a low-Fscore pair (i, j) taken as correct, the
-//! atoms within 12 Å of i and j paired by Fscore among those whose distance to
-//! the seed agrees within 1.5 Å, then steps 2-4. The superposition with the
-//! best CRscore over all starts wins.
+//! Alternative starts. Fingerprints change when an atom's neighbours are
+//! missing (a partial template, a cloud with missed or extra atoms, a cloud of a
+//! larger complex), and then the global fingerprint pairing fails: a template
+//! of 60% of 3J6B chain 9 against a 90% cloud of the whole chain was placed
+//! 37 Å off. So besides that start we try local ones: template atoms spread
+//! along the chain ([`FitOptions::anchors`]), each with its lowest-Fscore cloud
+//! partners ([`FitOptions::partners_per_anchor`]); a seed (i, j) taken as
+//! correct, any three of i's four nearest template atoms are matched to cloud
+//! atoms at the same distances from j and from each other (within 1.2 Å), and
+//! each four-atom match that superposes within 1 Å RMSD is a candidate. All
+//! candidates are ranked by a quick overlap (each template atom's nearest cloud
+//! atom within 4 Å); the best few distinct ones ([`FitOptions::refined_starts`])
+//! go through steps 2-4, and the result with the best CRscore wins.
 //!
 //! CRscore normalisation: eq. 1 divides by the target length; [`reselect`]
 //! uses the query length of each model, [`fit_to_cloud`] (which does not know
-//! it) the number of cloud atoms.
+//! it) the number of cloud atoms. CRscore ignores residue order, so it cannot
+//! tell a template in the right place from one whose shape merely covers the
+//! cloud (a mirror image of the native chain scores 0.62 against its own cloud,
+//! above a correctly placed 60% fragment at 0.54).
 
 use rayon::prelude::*;
 
@@ -68,9 +79,13 @@ pub struct CloudFit {
 /// Settings of the matching.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitOptions {
-    /// Local starts tried besides the global fingerprint pairing.
-    pub seeds: usize,
-    /// Cap on pairing/superposition rounds per start.
+    /// Template atoms (spread along the template) tried as local seeds.
+    pub anchors: usize,
+    /// Cloud partners tried per anchor: its lowest-Fscore candidates.
+    pub partners_per_anchor: usize,
+    /// Starts (best first by their initial overlap) refined to convergence.
+    pub refined_starts: usize,
+    /// Cap on pairing/superposition rounds per refined start.
     pub max_iterations: usize,
     /// Re-pairing distance after superposition (Å; the paper: 10).
     pub pair_cutoff: f64,
@@ -79,7 +94,9 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
-            seeds: 6,
+            anchors: 24,
+            partners_per_anchor: 8,
+            refined_starts: 4,
             max_iterations: 12,
             pair_cutoff: 10.0,
         }
@@ -111,6 +128,8 @@ pub struct PreparedCloud {
     pub points: Vec<Vec3>,
     fingerprints: Vec<Fingerprint>,
     grid: Grid,
+    /// A finer grid for the quick overlap of candidate superpositions.
+    fine: Grid,
 }
 
 impl PreparedCloud {
@@ -119,6 +138,7 @@ impl PreparedCloud {
             points: points.to_vec(),
             fingerprints: fingerprints(points),
             grid: Grid::new(points, 10.0),
+            fine: Grid::new(points, QUICK_RADIUS),
         }
     }
 }
@@ -147,23 +167,43 @@ pub fn fit_prepared(
         t: template_ca,
         c: &cloud.points,
         grid: &cloud.grid,
+        fine: &cloud.fine,
         d0: d0_final(cloud.points.len() as f64),
         opts,
     };
     let tf = fingerprints(template_ca);
     let cand = candidates(&tf, &cloud.fingerprints);
-    let mut starts = vec![greedy_unique(&cand)];
-    for (i, j) in pick_seeds(&cand, template_ca, opts.seeds) {
-        starts.push(m.local_start(i, j, &tf, &cloud.fingerprints));
+    let mut starts: Vec<Start> = Vec::new();
+    let global = m.refine(&greedy_unique(&cand));
+    if let Some(st) = m.start_from_pairs(global) {
+        starts.push(st);
     }
-    // Several starts often converge to the same superposition; scoring each
-    // final transform by the full CRscore is cheap next to the matching.
-    let mut best: Option<CloudFit> = None;
-    for start in starts {
-        let Some(r) = m.run(start) else { continue };
-        if best.as_ref().is_some_and(|b| b.transform == r.transform) {
-            continue;
+    for i in anchors(template_ca.len(), opts.anchors) {
+        let partners = cand
+            .iter()
+            .filter(|c| c.1 == i)
+            .take(opts.partners_per_anchor);
+        for &(_, _, j) in partners {
+            starts.extend(m.local_starts(i, j));
         }
+    }
+    starts.sort_by(|a, b| b.overlap.total_cmp(&a.overlap));
+    // Starts whose superpositions nearly coincide lead to the same result.
+    let mut chosen: Vec<Start> = Vec::new();
+    for st in starts {
+        if chosen.len() >= opts.refined_starts {
+            break;
+        }
+        if chosen
+            .iter()
+            .all(|c| transform_distance(&c.transform, &st.transform, template_ca) > 2.0)
+        {
+            chosen.push(st);
+        }
+    }
+    let mut best: Option<CloudFit> = None;
+    for st in chosen {
+        let r = m.run(st);
         let moved: Vec<Vec3> = template_ca.iter().map(|p| r.transform.apply(p)).collect();
         let crscore = crscore_pairs(&moved, &cloud.points).score;
         if best.as_ref().is_none_or(|b| crscore > b.crscore) {
@@ -172,7 +212,7 @@ pub fn fit_prepared(
                 .iter()
                 .map(|&(i, j)| (moved[i] - cloud.points[j]).norm_squared())
                 .sum::<f64>()
-                / r.pairs.len() as f64)
+                / r.pairs.len().max(1) as f64)
                 .sqrt();
             best = Some(CloudFit {
                 transform: r.transform,
@@ -183,6 +223,22 @@ pub fn fit_prepared(
         }
     }
     best
+}
+
+/// Largest displacement (Å) between two placements of `pts`, checked on a
+/// few atoms.
+fn transform_distance(a: &Transform, b: &Transform, pts: &[Vec3]) -> f64 {
+    let step = (pts.len() / 16).max(1);
+    pts.iter()
+        .step_by(step)
+        .map(|p| (a.apply(p) - b.apply(p)).norm())
+        .fold(0.0, f64::max)
+}
+
+/// `n` template indices spread evenly over `len`.
+fn anchors(len: usize, n: usize) -> Vec<usize> {
+    let n = n.min(len);
+    (0..n).map(|k| (2 * k + 1) * len / (2 * n)).collect()
 }
 
 /// Every model superposed onto the cloud (source [`Source::Reselected`],
@@ -331,26 +387,15 @@ fn greedy_unique(sorted: &[(f64, usize, usize)]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Seeds for local starts: the lowest-Fscore pairs whose template atoms lie at
-/// least 8 Å from earlier seeds' (so that the starts look at different parts
-/// of the template) and whose cloud atoms differ.
-fn pick_seeds(cand: &[(f64, usize, usize)], t: &[Vec3], n: usize) -> Vec<(usize, usize)> {
-    let mut seeds: Vec<(usize, usize)> = Vec::new();
-    for &(_, i, j) in cand {
-        if seeds.len() >= n {
-            break;
-        }
-        if seeds
-            .iter()
-            .all(|&(si, sj)| sj != j && (t[si] - t[i]).norm() >= 8.0)
-        {
-            seeds.push((i, j));
-        }
-    }
-    seeds
+/// A superposition to refine, with the pairs behind it and its overlap with
+/// the cloud (CRscore terms of the re-paired atoms).
+struct Start {
+    transform: Transform,
+    pairs: Vec<(usize, usize)>,
+    overlap: f64,
 }
 
-/// Result of one start.
+/// Result of one refined start.
 struct Run {
     transform: Transform,
     pairs: Vec<(usize, usize)>,
@@ -360,56 +405,126 @@ struct Matcher<'a> {
     t: &'a [Vec3],
     c: &'a [Vec3],
     grid: &'a Grid,
-    /// d0 of the CRscore terms that pick the best round.
+    fine: &'a Grid,
+    /// d0 of the CRscore terms that rank superpositions.
     d0: f64,
     opts: &'a FitOptions,
 }
 
-/// Radius (Å) of the neighbourhoods a seed pairs.
-const LOCAL_RADIUS: f64 = 12.0;
 /// Neighbours of a seed must be at the same distance from it within this (Å).
-const LOCAL_TOLERANCE: f64 = 1.5;
+const LOCAL_TOLERANCE: f64 = 1.2;
+/// Largest RMSD (Å) of a seed's four-atom match.
+const LOCAL_RMSD: f64 = 1.0;
+/// Nearest template atoms of a seed whose triples are matched.
+const LOCAL_NEIGHBOURS: usize = 4;
+/// Reach (Å) of the quick overlap.
+const QUICK_RADIUS: f64 = 4.0;
 
 impl Matcher<'_> {
-    /// Initial pairs of a local start around the seed (i, j).
-    fn local_start(
-        &self,
-        i: usize,
-        j: usize,
-        tf: &[Fingerprint],
-        cf: &[Fingerprint],
-    ) -> Vec<(usize, usize)> {
-        let near_t: Vec<(usize, f64)> = self
+    /// Kabsch superposition of `pairs`, scored; `None` under three pairs.
+    fn start_from_pairs(&self, pairs: Vec<(usize, usize)>) -> Option<Start> {
+        if pairs.len() < 3 {
+            return None;
+        }
+        let (a, b): (Vec<Vec3>, Vec<Vec3>) =
+            pairs.iter().map(|&(i, j)| (self.t[i], self.c[j])).unzip();
+        let transform = superpose(&a, &b).transform;
+        let overlap = self.quick_overlap(&transform);
+        Some(Start {
+            transform,
+            pairs,
+            overlap,
+        })
+    }
+
+    /// Local starts around the seed (i, j), taken as a correct pair: i's three
+    /// nearest template atoms are matched to cloud atoms at the same distances
+    /// from j and from each other (within [`LOCAL_TOLERANCE`]), and each
+    /// four-atom match that superposes within [`LOCAL_RMSD`] gives a start.
+    /// Four atoms that are not coplanar fix the handedness, so mirror-image
+    /// matches fail the RMSD test.
+    fn local_starts(&self, i: usize, j: usize) -> Vec<Start> {
+        let mut nb: Vec<(f64, usize)> = self
             .t
             .iter()
             .enumerate()
             .filter(|&(k, _)| k != i)
-            .map(|(k, p)| (k, (p - self.t[i]).norm()))
-            .filter(|&(_, d)| d <= LOCAL_RADIUS)
+            .map(|(k, p)| ((p - self.t[i]).norm(), k))
             .collect();
-        let mut near_c = Vec::new();
+        if nb.len() < 3 {
+            return Vec::new();
+        }
+        let k = LOCAL_NEIGHBOURS.min(nb.len());
+        if k < nb.len() {
+            nb.select_nth_unstable_by(k, |a, b| a.0.total_cmp(&b.0));
+        }
+        nb.truncate(k);
+        nb.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let reach = nb[k - 1].0 + LOCAL_TOLERANCE;
+        let mut near = Vec::new();
         self.grid
-            .for_each_within(self.c, &self.c[j], LOCAL_RADIUS, |k, d| {
-                if k != j {
-                    near_c.push((k, d));
+            .for_each_within(self.c, &self.c[j], reach, |q, d| {
+                if q != j {
+                    near.push((q, d));
                 }
             });
-        let mut cand = vec![(f64::NEG_INFINITY, i, j)];
-        for &(ii, di) in &near_t {
-            for &(jj, dj) in &near_c {
-                if (di - dj).abs() <= LOCAL_TOLERANCE {
-                    cand.push((fscore(&tf[ii], &cf[jj]), ii, jj));
+        // Cloud atoms at the right distance from j for each neighbour of i.
+        let options: Vec<Vec<usize>> = nb
+            .iter()
+            .map(|&(dt, _)| {
+                near.iter()
+                    .filter(|&&(_, d)| (d - dt).abs() <= LOCAL_TOLERANCE)
+                    .map(|&(q, _)| q)
+                    .collect()
+            })
+            .collect();
+        let dt = |a: usize, b: usize| (self.t[a] - self.t[b]).norm();
+        let dc = |a: usize, b: usize| (self.c[a] - self.c[b]).norm();
+        let ok = |ta: usize, tb: usize, ca: usize, cb: usize| {
+            (dt(ta, tb) - dc(ca, cb)).abs() <= LOCAL_TOLERANCE
+        };
+        let mut out = Vec::new();
+        // Any three of the nearest neighbours, so that one missing from the
+        // cloud does not lose the seed.
+        for x in 0..k {
+            for y in x + 1..k {
+                for z in y + 1..k {
+                    let (t0, t1, t2) = (nb[x].1, nb[y].1, nb[z].1);
+                    for &a in &options[x] {
+                        for &b in options[y].iter().filter(|&&b| b != a && ok(t0, t1, a, b)) {
+                            for &c in options[z].iter().filter(|&&c| {
+                                c != a && c != b && ok(t0, t2, a, c) && ok(t1, t2, b, c)
+                            }) {
+                                let pairs = vec![(i, j), (t0, a), (t1, b), (t2, c)];
+                                let (p, q): (Vec<Vec3>, Vec<Vec3>) =
+                                    pairs.iter().map(|&(u, v)| (self.t[u], self.c[v])).unzip();
+                                let sp = superpose(&p, &q);
+                                if sp.rmsd > LOCAL_RMSD {
+                                    continue;
+                                }
+                                out.push(Start {
+                                    overlap: self.quick_overlap(&sp.transform),
+                                    transform: sp.transform,
+                                    pairs,
+                                });
+                            }
+                        }
+                    }
                 }
             }
         }
-        cand.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        greedy_unique(&cand)
+        out
     }
 
-    /// Refinement, superposition and re-pairing from `pairs` until the kept
-    /// pairs settle; the best round by overlap with the cloud.
-    fn run(&self, mut pairs: Vec<(usize, usize)>) -> Option<Run> {
-        let mut best: Option<(f64, Run)> = None;
+    /// Re-pairing, refinement (eq. 4) and superposition from a start until the
+    /// kept pairs settle; the round with the best overlap.
+    fn run(&self, start: Start) -> Run {
+        let mut best = (
+            self.repair(&start.transform).1,
+            start.transform,
+            start.pairs,
+        );
+        let mut pairs = self.repair(&start.transform).0;
         let mut last: Vec<(usize, usize)> = Vec::new();
         for _ in 0..self.opts.max_iterations {
             let mut kept = self.refine(&pairs);
@@ -424,22 +539,16 @@ impl Matcher<'_> {
                 kept.iter().map(|&(i, j)| (self.t[i], self.c[j])).unzip();
             let transform = superpose(&a, &b).transform;
             let (next, overlap) = self.repair(&transform);
-            if best.as_ref().is_none_or(|(s, _)| overlap > *s) {
-                best = Some((
-                    overlap,
-                    Run {
-                        transform,
-                        pairs: kept.clone(),
-                    },
-                ));
+            if overlap > best.0 {
+                best = (overlap, transform, kept.clone());
             }
             last = kept;
             pairs = next;
-            if pairs.len() < 3 {
-                break;
-            }
         }
-        best.map(|(_, r)| r)
+        Run {
+            transform: best.1,
+            pairs: best.2,
+        }
     }
 
     /// Eq. 4 with the iterated weights (module doc), then the two-means cut.
@@ -461,20 +570,19 @@ impl Matcher<'_> {
             }
         }
         let mut w = vec![1f32; n];
-        let mut s = vec![0f32; n];
+        let mut aw = vec![0f32; n];
         for _ in 0..50 {
             for p in 0..n {
                 let row = &a[p * n..(p + 1) * n];
-                let aw: f32 = row.iter().zip(&w).map(|(x, y)| x * y).sum();
-                s[p] = w[p] * aw;
+                aw[p] = row.iter().zip(&w).map(|(x, y)| x * y).sum();
             }
-            let max = s.iter().cloned().fold(0f32, f32::max);
+            let max = aw.iter().cloned().fold(0f32, f32::max);
             if max <= 0.0 {
                 return Vec::new();
             }
             let mut change = 0f32;
             for p in 0..n {
-                let nw = s[p] / max;
+                let nw = aw[p] / max;
                 change = change.max((nw - w[p]).abs());
                 w[p] = nw;
             }
@@ -482,6 +590,13 @@ impl Matcher<'_> {
                 break;
             }
         }
+        // Eq. 4 with W(i, ii) = w(i)·w(ii).
+        let s: Vec<f32> = (0..n)
+            .map(|p| {
+                let row = &a[p * n..(p + 1) * n];
+                w[p] * row.iter().zip(&w).map(|(x, y)| x * y).sum::<f32>()
+            })
+            .collect();
         let s0 = two_means_threshold(&s);
         pairs
             .iter()
@@ -489,6 +604,22 @@ impl Matcher<'_> {
             .filter(|&(_, &v)| v > s0)
             .map(|(&pq, _)| pq)
             .collect()
+    }
+
+    /// A cheap overlap to rank candidate superpositions: CRscore terms of each
+    /// template atom's nearest cloud atom within [`QUICK_RADIUS`], not one to one.
+    fn quick_overlap(&self, tr: &Transform) -> f64 {
+        let mut sum = 0.0;
+        for p in self.t {
+            let x = tr.apply(p);
+            let mut best = f64::INFINITY;
+            self.fine
+                .for_each_within(self.c, &x, QUICK_RADIUS, |_, d| best = best.min(d));
+            if best.is_finite() {
+                sum += 1.0 / (1.0 + (best / self.d0).powi(2));
+            }
+        }
+        sum
     }
 
     /// Greedy pairs by increasing distance under the cutoff after `tr`, and
@@ -525,7 +656,7 @@ impl Matcher<'_> {
 fn two_means_threshold(v: &[f32]) -> f32 {
     let lo = v.iter().cloned().fold(f32::INFINITY, f32::min);
     let hi = v.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    if !(hi > lo) {
+    if hi.is_nan() || hi <= lo {
         return lo - 1.0;
     }
     let (mut c1, mut c2) = (lo, hi);
@@ -554,6 +685,9 @@ fn two_means_threshold(v: &[f32]) -> f32 {
     0.5 * (c1 + c2)
 }
 
+/// Cells of a [`Grid`] at most.
+const MAX_CELLS: usize = 1 << 22;
+
 /// A uniform grid over a point set for radius queries.
 struct Grid {
     origin: Vec3,
@@ -576,7 +710,14 @@ impl Grid {
             lo = Vec3::zeros();
             hi = Vec3::zeros();
         }
-        let dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        let mut cell = cell;
+        let mut dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        // A sparse cloud spread over a huge box would need too many cells;
+        // coarser cells keep the queries exact, only slower.
+        while dims.iter().product::<usize>() > MAX_CELLS {
+            cell *= 2.0;
+            dims = [0, 1, 2].map(|k| ((hi[k] - lo[k]) / cell).floor() as usize + 1);
+        }
         let mut g = Grid {
             origin: lo,
             cell,
@@ -674,6 +815,18 @@ mod tests {
                 assert_eq!(got, want);
             }
         }
+        // Far-flung points get coarser cells, with the same answers.
+        let spread = vec![
+            Vec3::zeros(),
+            Vec3::new(1e5, 1e5, 1e5),
+            Vec3::new(3.0, 0.0, 0.0),
+        ];
+        let g = Grid::new(&spread, 4.0);
+        assert!(g.start.len() <= MAX_CELLS + 1);
+        let mut got = Vec::new();
+        g.for_each_within(&spread, &Vec3::zeros(), 4.0, |i, _| got.push(i));
+        got.sort_unstable();
+        assert_eq!(got, vec![0, 2]);
     }
 
     #[test]
