@@ -479,3 +479,71 @@ mod tests {
         assert_eq!(again.best.0, res.best.0);
     }
 }
+
+#[cfg(test)]
+mod gpu_tests {
+    use super::*;
+    use crate::assembly::energy::Weights;
+    use crate::assembly::stats::KnowledgeStats;
+    use crate::gpu::{self, Backend};
+
+    /// The batched GPU path (one `em_delta.wgsl` dispatch per step for all
+    /// replicas) runs the same simulation as the CPU path: every replica's
+    /// bookkept energy matches a CPU recomputation of its final conformation.
+    #[test]
+    fn gpu_batched_steps_keep_energies_consistent_with_the_cpu() {
+        let Some(ctx) =
+            gpu::gpu_for_test("gpu_batched_steps_keep_energies_consistent_with_the_cpu")
+        else {
+            return;
+        };
+        let path = std::path::Path::new("tests/data/3j6b_9.pdb");
+        let s = crate::io::read_structure(path).unwrap();
+        let chain = &s.chains[0];
+        let ca: Vec<Vec3> = chain.ca_coords()[..40].to_vec();
+        let seq: String = chain.ca_sequence().chars().take(40).collect();
+        let ss = crate::threading::ssp::SsPredictor::bundled()
+            .unwrap()
+            .predict_states(&seq);
+        let ff = ForceField::new(
+            KnowledgeStats::bundled(),
+            Weights::default(),
+            &seq,
+            ss,
+            Vec::new(),
+        );
+        let map = crate::io::mrc::read_map(std::path::Path::new("tests/data/emd2566_3j6b_9.mrc"))
+            .unwrap();
+        let em_gpu = EmField::new(&map, 5.0, None, 1.0, 0.0, Backend::Gpu(ctx)).unwrap();
+        let em_cpu = EmField::new(&map, 5.0, None, 1.0, 0.0, Backend::Cpu).unwrap();
+        let opts = RemcOptions {
+            sweeps: 2,
+            seed: 3,
+            ..RemcOptions::default()
+        };
+        let starts = vec![ca.clone(); 4];
+        let res = run(
+            &ff,
+            Some(&em_gpu),
+            &FragmentSource::default(),
+            starts,
+            &opts,
+            |_, _| {},
+        );
+        eprintln!(
+            "GPU path ({}): {} moves, {:.0} moves/s",
+            ctx.describe(),
+            res.moves,
+            res.moves_per_second()
+        );
+        assert_eq!(res.moves, 2 * 40 * 4);
+        for (conf, e) in &res.replicas {
+            let cen = ff.centroids(conf);
+            let cpu = full_energy(&ff, Some(&em_cpu), conf, &cen);
+            assert!(
+                (cpu - e).abs() < 1e-3 * cpu.abs().max(1.0),
+                "GPU-path energy {e}, CPU {cpu}"
+            );
+        }
+    }
+}

@@ -200,7 +200,10 @@ pub fn summary_markdown(rows: &[BuildRow]) -> String {
             ));
         }
     }
-    let all: Vec<(f64, f64)> = rows.iter().flat_map(|r| r.etm_vs_tm.iter().copied()).collect();
+    let all: Vec<(f64, f64)> = rows
+        .iter()
+        .flat_map(|r| r.etm_vs_tm.iter().copied())
+        .collect();
     let firsts: Vec<(f64, f64)> = rows.iter().map(|r| (r.etm, r.tm)).collect();
     out.push_str(&format!(
         "\neTM-score vs true TM-score: Pearson {:.3} over model 1 of each run ({} runs), {:.3} over all models ({}).\n",

@@ -165,8 +165,7 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         build,
     };
     let runs = args.output.join("runs");
-    std::fs::create_dir_all(&runs)
-        .with_context(|| format!("{}: cannot create", runs.display()))?;
+    std::fs::create_dir_all(&runs).with_context(|| format!("{}: cannot create", runs.display()))?;
     let t0 = std::time::Instant::now();
     let rows = crate::bench::build::run(&data, &lib, &runs, &opts, backend, |r| {
         log::info!(
