@@ -332,32 +332,10 @@ impl ForceField {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::read_structure;
 
-    /// The longest unbroken stretch of the fixture chain (the assembly's
-    /// chains have no breaks).
     fn native() -> (String, Vec<Vec3>, Vec<Ss>) {
-        let s = read_structure(std::path::Path::new("tests/data/3j6b_9.pdb")).unwrap();
-        let chain = &s.chains[0];
-        let bb = crate::threading::dssp::chain_backbone(chain);
-        let ss = crate::threading::dssp::assign(&bb);
-        let ca = chain.ca_coords();
-        let seq: Vec<char> = chain.ca_sequence().chars().collect();
-        let (mut best, mut start) = ((0, 0), 0);
-        for i in 1..=ca.len() {
-            if i == ca.len() || (ca[i] - ca[i - 1]).norm() > 4.2 {
-                if i - start > best.1 - best.0 {
-                    best = (start, i);
-                }
-                start = i;
-            }
-        }
-        let (a, b) = best;
-        (
-            seq[a..b].iter().collect(),
-            ca[a..b].to_vec(),
-            ss[a..b].to_vec(),
-        )
+        let (seq, ca, ss, _) = crate::assembly::test_stretch();
+        (seq, ca, ss)
     }
 
     #[test]

@@ -8,27 +8,13 @@
 //! Crude on purpose: the Monte Carlo rebuilds these regions, and the map and
 //! knowledge terms decide their shape.
 
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::geometry::random_unit;
 use crate::template::TemplateModel;
 use crate::Vec3;
 
 const BOND: f64 = 3.8;
-
-fn random_unit(rng: &mut ChaCha8Rng) -> Vec3 {
-    loop {
-        let v = Vec3::new(
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-        );
-        let n = v.norm();
-        if n > 0.1 && n <= 1.0 {
-            return v / n;
-        }
-    }
-}
 
 /// `m` points strictly between `a` and `b`, `BOND` apart, on a circular arc
 /// through both that bulges along `u` (perpendicular to b − a): points equally

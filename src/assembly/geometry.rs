@@ -8,7 +8,24 @@
 //! the trace keeps a move's effect local and the state small, at the price of
 //! side-chain flexibility that the full-atom stage restores.
 
+use rand::Rng;
+
 use crate::Vec3;
+
+/// A uniformly random unit vector (rejection sampling in the unit ball).
+pub fn random_unit(rng: &mut impl Rng) -> Vec3 {
+    loop {
+        let v = Vec3::new(
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+            rng.random_range(-1.0..1.0),
+        );
+        let n = v.norm();
+        if n > 0.1 && n <= 1.0 {
+            return v / n;
+        }
+    }
+}
 
 /// Angle at `b` (degrees) between `a` and `c`.
 pub fn angle(a: &Vec3, b: &Vec3, c: &Vec3) -> f64 {

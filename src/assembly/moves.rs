@@ -14,6 +14,7 @@ use nalgebra::{Rotation3, Unit};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::geometry::random_unit;
 use crate::geom::kabsch::superpose;
 use crate::template::TemplateModel;
 use crate::Vec3;
@@ -47,20 +48,6 @@ impl MoveKind {
 
     pub fn index(self) -> usize {
         self as usize
-    }
-}
-
-fn random_unit(rng: &mut ChaCha8Rng) -> Vec3 {
-    loop {
-        let v = Vec3::new(
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-        );
-        let n = v.norm();
-        if n > 0.1 && n <= 1.0 {
-            return v / n;
-        }
     }
 }
 

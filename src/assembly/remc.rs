@@ -207,7 +207,8 @@ pub fn run(
         }
     }
     for sweep in 0..opts.sweeps {
-        if opts.time_budget.is_some_and(|b| t0.elapsed() > b) {
+        // At least one sweep, so that a tight budget still yields decoys.
+        if sweep > 0 && opts.time_budget.is_some_and(|b| t0.elapsed() > b) {
             log::info!("assembly: time budget reached after {sweep} sweeps");
             break;
         }
@@ -361,33 +362,15 @@ mod tests {
     use crate::geom::tmscore::tm_score_paired;
     use crate::gpu::Backend;
     use crate::template::{Source, TemplateModel};
-    use std::path::Path;
 
     /// The longest unbroken stretch of the deposited chain and its density
     /// simulated at 5 Å (the real map also holds the rest of the chain, which
     /// a 64-residue stretch would be free to wander into).
     fn fixture() -> (String, Vec<Vec3>, crate::map::DensityMap) {
-        let s = crate::io::read_structure(Path::new("tests/data/3j6b_9.pdb")).unwrap();
-        let chain = &s.chains[0];
-        let ca = chain.ca_coords();
-        let seq: Vec<char> = chain.ca_sequence().chars().collect();
-        let (mut best, mut start) = ((0, 0), 0);
-        for i in 1..=ca.len() {
-            if i == ca.len() || (ca[i] - ca[i - 1]).norm() > 4.2 {
-                if i - start > best.1 - best.0 {
-                    best = (start, i);
-                }
-                start = i;
-            }
-        }
-        let residues: Vec<_> = chain.ca_residues().collect();
-        let atoms = residues[best.0..best.1].iter().flat_map(|r| r.atoms.iter());
+        let (seq, ca, _, residues) = crate::assembly::test_stretch();
+        let atoms = residues.iter().flat_map(|r| r.atoms.iter());
         let map = crate::map::simulate::simulate_box(atoms, 5.0, 1.5, 8.0, Backend::Cpu).unwrap();
-        (
-            seq[best.0..best.1].iter().collect(),
-            ca[best.0..best.1].to_vec(),
-            map,
-        )
+        (seq, ca, map)
     }
 
     #[test]

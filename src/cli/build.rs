@@ -130,6 +130,13 @@ fn options(c: &Common, global: &super::Global) -> anyhow::Result<BuildOptions> {
 pub fn run_build(args: &BuildArgs, global: &super::Global) -> anyhow::Result<()> {
     let c = &args.common;
     anyhow::ensure!(args.replicas >= 2, "--replicas must be at least 2");
+    anyhow::ensure!(args.sweeps >= 1, "--sweeps must be at least 1");
+    if let Some(m) = args.time_budget {
+        anyhow::ensure!(
+            m.is_finite() && m > 0.0,
+            "--time-budget must be a positive number of minutes"
+        );
+    }
     let mut o = options(c, global)?;
     o.sweeps = args.sweeps;
     o.replicas = args.replicas;

@@ -56,15 +56,7 @@ fn unit_or(v: Vec3, fallback: Vec3) -> Vec3 {
 
 /// Dihedral angle a-b-c-d in degrees, in [0, 360).
 pub fn dihedral_deg(a: Vec3, b: Vec3, c: Vec3, d: Vec3) -> f64 {
-    let b1 = b - a;
-    let b2 = c - b;
-    let b3 = d - c;
-    let n1 = b1.cross(&b2);
-    let n2 = b2.cross(&b3);
-    let m = n1.cross(&b2.normalize());
-    let x = n1.dot(&n2);
-    let y = m.dot(&n2);
-    let deg = (-y).atan2(x).to_degrees();
+    let deg = crate::assembly::geometry::dihedral(&a, &b, &c, &d);
     let deg = if deg.is_finite() { deg } else { 0.0 };
     deg.rem_euclid(360.0)
 }

@@ -9,6 +9,7 @@
 //! ```
 //! Little-endian; the file must end exactly after the last count.
 
+use crate::io::bytes::ByteReader as Reader;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -335,7 +336,7 @@ impl FullAtomStats {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<FullAtomStats, String> {
-        let mut r = Reader { b: bytes, pos: 0 };
+        let mut r = Reader::new(bytes);
         if r.take(8, "magic")? != MAGIC {
             return Err("not a mapfold full-atom statistics file".into());
         }
@@ -353,9 +354,9 @@ impl FullAtomStats {
         }
         let n_chains = r.u32("chain count")?;
         let backbone = BackboneTables {
-            mid: r.points(N_MID_BINS * backbone::MID_ATOMS, "mid table")?,
-            nterm: r.points(N_R * backbone::NTERM_ATOMS, "N-terminal table")?,
-            cterm: r.points(N_R * backbone::CTERM_ATOMS, "C-terminal table")?,
+            mid: read_points(&mut r, N_MID_BINS * backbone::MID_ATOMS, "mid table")?,
+            nterm: read_points(&mut r, N_R * backbone::NTERM_ATOMS, "N-terminal table")?,
+            cterm: read_points(&mut r, N_R * backbone::CTERM_ATOMS, "C-terminal table")?,
         };
         let mut rotamers = Vec::with_capacity(RESIDUES.len());
         for def in &RESIDUES {
@@ -366,7 +367,7 @@ impl FullAtomStats {
             let mut rots = Vec::with_capacity(n);
             for _ in 0..n {
                 let key = r.u32("rotamer key")?;
-                let atoms = r.points(def.side.len(), "rotamer atoms")?;
+                let atoms = read_points(&mut r, def.side.len(), "rotamer atoms")?;
                 rots.push(Rotamer { key, atoms });
             }
             let counts = (0..n * N_CLASS)
@@ -400,41 +401,14 @@ impl FullAtomStats {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.b.len())
-            .ok_or_else(|| {
-                format!(
-                    "truncated: {what} needs {n} bytes at byte {} of {}",
-                    self.pos,
-                    self.b.len()
-                )
-            })?;
-        let s = &self.b[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
-    }
-
-    fn points(&mut self, n: usize, what: &str) -> Result<Vec<Vec3>, String> {
-        let raw = self.take(n * 6, what)?;
-        Ok(raw
-            .chunks_exact(6)
-            .map(|c| {
-                let v = |k: usize| i16::from_le_bytes([c[2 * k], c[2 * k + 1]]) as f64 / 1000.0;
-                Vec3::new(v(0), v(1), v(2))
-            })
-            .collect())
-    }
+/// `n` points stored as i16 thousandths of an ångström.
+fn read_points(r: &mut Reader, n: usize, what: &str) -> Result<Vec<Vec3>, String> {
+    let raw = r.take(n * 6, what)?;
+    Ok(raw
+        .chunks_exact(6)
+        .map(|c| {
+            let v = |k: usize| i16::from_le_bytes([c[2 * k], c[2 * k + 1]]) as f64 / 1000.0;
+            Vec3::new(v(0), v(1), v(2))
+        })
+        .collect())
 }

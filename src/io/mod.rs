@@ -10,6 +10,7 @@
 //! half-written file behind ([`write_atomically`]).
 
 pub mod builder;
+pub mod bytes;
 pub mod fasta;
 pub mod mmcif;
 pub mod mrc;

@@ -6,7 +6,9 @@
 //! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
 //! 3. templates: threading, re-selection, regeneration or rigid fits →
 //!    `templates/template_NN.pdb`, `templates/templates.tsv`;
-//! 4. assembly: replica exchange from the templates → `decoys.bin`;
+//! 4. assembly: replica exchange from the templates → `decoys.bin`; the map
+//!    term uses eq. 2 at max(R, 4 Å): a chain of Cα and centroid beads cannot
+//!    use finer detail, and the smoother field gives the moves wider basins;
 //! 5. models: SPICKER clusters, a short refinement round from each centroid,
 //!    full atoms, eTM-score and local confidence → `model_N.pdb`, `.cif`,
 //!    `report.json`.

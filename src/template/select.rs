@@ -215,7 +215,10 @@ pub fn select_templates(
     models.sort_by(|a, b| {
         let k = |m: &TemplateModel| m.density_pcc.unwrap_or(f64::NEG_INFINITY);
         group(a).cmp(&group(b)).then_with(|| match group(a) {
-            0 => b.crscore.unwrap_or(0.0).total_cmp(&a.crscore.unwrap_or(0.0)),
+            0 => b
+                .crscore
+                .unwrap_or(0.0)
+                .total_cmp(&a.crscore.unwrap_or(0.0)),
             _ => k(b).total_cmp(&k(a)),
         })
     });

@@ -13,7 +13,6 @@ use super::library::Library;
 use super::scoring::LibraryStats;
 use super::search::{thread, Difficulty, Hit, Query, SearchOptions};
 use super::ssp::SsPredictor;
-use crate::geom::tmscore::tm_score_paired;
 use crate::io::FileError;
 use crate::Vec3;
 
@@ -56,18 +55,8 @@ impl Default for BenchOptions {
 /// TM-score of a hit's partial model against the native Cα (query order),
 /// normalised by the native's length.
 pub fn hit_tm_score(hit: &Hit, lib: &Library, native_ca: &[Vec3]) -> f64 {
-    let t = &lib.chains[hit.template];
-    let (model, reference): (Vec<Vec3>, Vec<Vec3>) = hit
-        .alignment
-        .pairs
-        .iter()
-        .filter(|&&(i, j)| i < native_ca.len() && j < t.len())
-        .map(|&(i, j)| (t.backbone[j].ca, native_ca[i]))
-        .unzip();
-    if model.len() < 3 {
-        return 0.0;
-    }
-    tm_score_paired(&model, &reference, native_ca.len()).tm_score
+    let model = crate::template::TemplateModel::from_hit(hit, lib, native_ca.len());
+    crate::bench::templates::model_tm(&model, native_ca)
 }
 
 /// Runs the benchmark over the test chains of `data_dir` (test-hard, test-easy).

@@ -21,6 +21,7 @@
 //! trailer    8 bytes  "MFTPLEND"
 //! ```
 
+use crate::io::bytes::ByteReader as Reader;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -160,7 +161,7 @@ impl Library {
 
     /// Parses a library file's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Library, String> {
-        let mut r = Reader { b: bytes, pos: 0 };
+        let mut r = Reader::new(bytes);
         if r.take(8, "magic")? != MAGIC {
             return Err("not a mapfold template library (bad magic bytes)".into());
         }
@@ -251,34 +252,6 @@ impl Library {
             ));
         }
         Ok(Library { chains })
-    }
-}
-
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.b.len())
-            .ok_or_else(|| {
-                format!(
-                    "truncated: {what} needs {n} bytes at byte {} of {}",
-                    self.pos,
-                    self.b.len()
-                )
-            })?;
-        let s = &self.b[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
     }
 }
 
