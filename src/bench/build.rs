@@ -36,6 +36,9 @@ pub struct BuildRow {
 }
 
 pub struct BuildBenchOptions {
+    /// Split of `structures.tsv`: `test` for the benchmark, `validation` for
+    /// fitting the force-field weights (never the test split for that).
+    pub split: String,
     pub resolutions: Vec<f64>,
     pub limit: Option<usize>,
     pub stride: usize,
@@ -58,7 +61,7 @@ pub fn run(
     backend: Backend,
     mut each: impl FnMut(&BuildRow),
 ) -> anyhow::Result<Vec<BuildRow>> {
-    let mut targets: Vec<_> = super::read_targets(data_dir, "test")?
+    let mut targets: Vec<_> = super::read_targets(data_dir, &opts.split)?
         .into_iter()
         .enumerate()
         .filter(|(k, _)| k % opts.stride.max(1) == opts.offset)
@@ -94,6 +97,10 @@ pub fn run(
             o.backend = backend;
             o.search.exclude_ids = vec![t.id.clone()];
             o.search.exclude_identity = (t.split == "test-hard").then_some(0.3);
+            // Validation chains are in the library: exclude close homologs too.
+            if t.split == "validation" {
+                o.search.exclude_identity = Some(0.3);
+            }
             let out = dir.join("out");
             let report = build(&map_path, &seq_path, &out, &o)?;
             let mut etm_vs_tm = Vec::new();
@@ -175,7 +182,7 @@ pub fn summary_markdown(rows: &[BuildRow]) -> String {
     let mut res: Vec<f64> = rows.iter().map(|r| r.resolution).collect();
     res.sort_by(f64::total_cmp);
     res.dedup();
-    for split in ["test-hard", "test-easy"] {
+    for split in ["test-hard", "test-easy", "validation"] {
         for &r in &res {
             let sel: Vec<&BuildRow> = rows
                 .iter()

@@ -138,6 +138,12 @@ pub struct BuildArgs {
     pub replicas: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Split to run: test (the benchmark) or validation (for fitting weights).
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Force-field weights as JSON (the fields of `assembly::energy::Weights`).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
     /// Output directory (per-target runs go under OUTPUT/runs).
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -150,13 +156,25 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
     let (i, n) = shard(&args.shard)?;
     let lib = super::thread::load_library(args.library.as_deref())?;
     let backend = Backend::select(global.device)?;
+    anyhow::ensure!(
+        args.split == "test" || args.split == "validation",
+        "--split must be test or validation, got {}",
+        args.split
+    );
+    let weights = match &args.weights {
+        Some(p) => serde_json::from_str(&crate::io::read_text(p)?)
+            .with_context(|| format!("{}: not a weights JSON", p.display()))?,
+        None => crate::assembly::energy::Weights::default(),
+    };
     let build = crate::pipeline::BuildOptions {
+        weights,
         sweeps: args.sweeps,
         replicas: args.replicas,
         seed: args.seed,
         ..Default::default()
     };
     let opts = crate::bench::build::BuildBenchOptions {
+        split: args.split.clone(),
         resolutions: args.resolutions.clone(),
         limit: args.limit,
         stride: n,
