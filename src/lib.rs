@@ -20,7 +20,7 @@
 //! - [`assembly`]: the reduced chain, its force field (eq. 5-7) and
 //!   replica-exchange Monte Carlo.
 //! - [`cluster`]: SPICKER clustering of decoys.
-//! - [`fullatom`]: backbone and side chains from a Cα trace.
+//! - [`mod@fullatom`]: backbone and side chains from a Cα trace.
 //! - [`quality`]: eTM-score, local PCC and local confidence (eq. 8-13).
 //! - [`pipeline`]: `mapfold build`, every stage in order, resumable.
 //!
@@ -28,7 +28,7 @@
 //! [`ca::peaks`] → [`ca::CaCloud`]; sequence → [`io::fasta`] → [`threading`]
 //! (templates by Z-score); both → [`template::select`] (40 starting models) →
 //! [`assembly::remc`] (decoys) → [`cluster::spicker`] → refinement →
-//! [`fullatom`] → [`quality`] → models and `report.json` ([`pipeline`]).
+//! [`mod@fullatom`] → [`quality`] → models and `report.json` ([`pipeline`]).
 
 pub mod assembly;
 pub mod bench;

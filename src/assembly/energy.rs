@@ -10,7 +10,7 @@
 //! clashes, and template restraints −w / (1 + ((d − d0)/2 Å)²), bounded so
 //! that one wrong template cannot dominate.
 //!
-//! A Monte Carlo move changes a few consecutive Cα. [`ForceField::local`]
+//! A Monte Carlo move changes a few consecutive Cα. [`ForceField::local_terms`]
 //! sums every term that involves a residue in a window, so the change of the
 //! total energy is `local(new) − local(old)` over the same window: O(window ·
 //! L) per move instead of O(L²).

@@ -59,17 +59,18 @@ pub struct KnowledgeStats {
     pub version: u32,
     /// Where the statistics came from (split, chain and residue counts).
     pub source: String,
-    /// [ss][angle bin]
+    /// Indexed by secondary structure, then angle bin.
     pub angle: Vec<Vec<f32>>,
-    /// [ss of the second residue][torsion bin]
+    /// Indexed by the secondary structure of the second residue, then torsion bin.
     pub torsion: Vec<Vec<f32>>,
-    /// [separation class][ss pair][distance bin]
+    /// Indexed by separation class, secondary-structure pair, distance bin.
     pub pair: Vec<Vec<Vec<f32>>>,
-    /// [type][type], types as in `sequence::AMINO_ACIDS` plus X.
+    /// Indexed by residue type twice; types as in `sequence::AMINO_ACIDS` plus X.
     pub contact: Vec<Vec<f32>>,
-    /// [type][burial bin]
+    /// Indexed by residue type, then burial bin.
     pub burial: Vec<Vec<f32>>,
-    /// [type][ss] offset of the side-chain centroid in the local frame (Å).
+    /// Indexed by residue type, then secondary structure: offset of the
+    /// side-chain centroid in the local frame (Å).
     pub centroid: Vec<Vec<[f64; 3]>>,
     /// Mean Cα–Cα bond length and its standard deviation (Å).
     pub bond: [f64; 2],

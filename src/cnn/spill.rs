@@ -9,7 +9,7 @@
 //! still two passes per norm layer to make the statistics tiling-independent.
 //! Here instead the layer-by-layer slab computation of [`super::infer::forward`]
 //! is kept as it is, with the same per-slab convolution and scatter
-//! ([`super::conv::SlabConv`]) and the same f64 statistics, so the output is
+//! (`conv::SlabConv`) and the same f64 statistics, so the output is
 //! bit-identical to the in-RAM pass for the same slab size; only where the
 //! whole-map tensors live changes. Each tensor is a `[C][nz][ny][nx]` file read
 //! and written with positioned IO, a z-slab plus its halo planes at a time.

@@ -43,7 +43,7 @@ pub struct ResidueDef {
     /// Side-chain heavy atoms, CB first (empty for Gly).
     pub side: &'static [&'static str],
     /// The last atom of χ1, χ2, ...: χk is the dihedral of atoms k..k+3 of
-    /// N, CA, CB, chi[0], chi[1], ...
+    /// N, CA, CB, `chi[0]`, `chi[1]`, ...
     pub chi: &'static [(&'static str, ChiKind)],
     /// Atom names that swap under the symmetric flip (equivalent by symmetry).
     pub swaps: &'static [(&'static str, &'static str)],

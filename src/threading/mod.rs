@@ -18,7 +18,7 @@
 //! - [`search`]: thread a query against every template, Z-scores per scheme,
 //!   combination, identity filter, top N, Easy/Hard.
 //! - [`hhr`]: HHsearch `.hhr` results as an extra threading source.
-//! - [`bench`]: first-template and best-of-top-10 TM-scores on the test chains.
+//! - [`mod@bench`]: first-template and best-of-top-10 TM-scores on the test chains.
 
 pub mod align;
 pub mod bench;

@@ -6,8 +6,8 @@
 //! - 3×3×3 conv (zero 'same' padding): the input gradient is the convolution of
 //!   g with the kernel transposed (cin↔cout) and flipped in all three axes, run
 //!   through the fast blocked [`conv3d_slabs`]; the weight gradient is the
-//!   correlation Σ_p g[co][p]·x[ci][p+t−h] ([`conv_grad_weight`]); the bias
-//!   gradient Σ_p g[co][p].
+//!   correlation Σ_p `g[co][p]·x[ci][p+t−h]` ([`conv_grad_weight`]); the bias
+//!   gradient Σ_p `g[co][p]`.
 //! - Instance norm (whole-volume statistics, biased variance, ε = 1e-5; affine):
 //!   with x̂ = (x−μ)/σ, dβ = Σg, dγ = Σg·x̂, dx = (γ/σ)(g − dβ/N − x̂·dγ/N).
 //! - ReLU: g where the output is > 0.
