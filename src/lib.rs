@@ -27,7 +27,7 @@
 //! Data flow: map → [`io::mrc`] → [`map::DensityMap`] → [`cnn`] (P(Cα)) →
 //! [`ca::peaks`] → [`ca::CaCloud`]; sequence → [`io::fasta`] → [`threading`]
 //! (templates by Z-score); both → [`template::select`] (40 starting models) →
-//! [`assembly::remc`] (decoys) → [`cluster::spicker`] → refinement →
+//! [`assembly::remc`] (decoys) → [`mod@cluster::spicker`] → refinement →
 //! [`mod@fullatom`] → [`quality`] → models and `report.json` ([`pipeline`]).
 
 pub mod assembly;

@@ -307,7 +307,7 @@ fn conv_backward(
 }
 
 /// The convolution whose output is the input gradient of `conv`: weights
-/// w'[ci][co][t] = w[co][ci][k³−1−t] (cin↔cout, all three axes flipped), no bias.
+/// `w'[ci][co][t] = w[co][ci][k³−1−t]` (cin↔cout, all three axes flipped), no bias.
 pub fn transposed_flipped(conv: &Conv3d) -> Conv3d {
     let k3 = conv.k * conv.k * conv.k;
     let mut w = vec![0f32; conv.weight.len()];
@@ -334,7 +334,7 @@ pub fn transposed_flipped(conv: &Conv3d) -> Conv3d {
 const GB: usize = 4;
 const XL: usize = 8;
 
-/// dW[co][ci][kz][ky][kx] = Σ_{z,y,x} g[co][z][y][x]·x[ci][z+kz−h][y+ky−h][x+kx−h]
+/// `dW[co][ci][kz][ky][kx] = Σ_{z,y,x} g[co][z][y][x]·x[ci][z+kz−h][y+ky−h][x+kx−h]`
 /// (zero outside the box). Both tensors are first copied into zero-padded
 /// buffers (x rounded up to whole XL-lane vectors, the input with a halo of h)
 /// so the inner loop has no bounds logic; each job (co-block, ci, kz, ky)
