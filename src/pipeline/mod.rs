@@ -455,7 +455,21 @@ pub fn build(
     let ss = crate::threading::ssp::SsPredictor::bundled()
         .map_err(BuildError::Other)?
         .predict_states(&sequence);
-    let top: Vec<TemplateModel> = templates.iter().take(10).cloned().collect();
+    // Restraints from the top 10 templates, leaving out Cα-trace templates
+    // when there are others: a trace in the wrong register restrains the chain
+    // to the wrong fold. On 6 validation chains at 8 Å (20 sweeps) model 1
+    // went from TM 0.216 to 0.289 (one chain 0.21 → 0.68, the rest within 0.02).
+    let real: Vec<TemplateModel> = templates
+        .iter()
+        .filter(|t| t.source != crate::template::Source::Regenerated)
+        .take(10)
+        .cloned()
+        .collect();
+    let top: Vec<TemplateModel> = if real.is_empty() {
+        templates.iter().take(10).cloned().collect()
+    } else {
+        real
+    };
     let ff = ForceField::new(
         KnowledgeStats::bundled(),
         opts.weights,
