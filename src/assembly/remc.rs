@@ -392,18 +392,9 @@ mod tests {
             density_pcc: None,
         };
         let restraints = template_restraints(std::slice::from_ref(&model), n, 10.0);
-        let env = |k: &str, d: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        };
-        let weights = Weights {
-            temp: env("WTEMP", Weights::default().temp),
-            ..Weights::default()
-        };
+        let weights = Weights::default();
         let ff = ForceField::new(KnowledgeStats::bundled(), weights, &seq, ss, restraints);
-        let em = EmField::new(&map, 5.0, None, env("WEM", 1.0), 0.0, Backend::Cpu).unwrap();
+        let em = EmField::new(&map, 5.0, None, weights.em, weights.cnn, Backend::Cpu).unwrap();
         let starts: Vec<Vec<Vec3>> = (0..8)
             .map(|k| {
                 let mut rng = ChaCha8Rng::seed_from_u64(k);
@@ -413,8 +404,7 @@ mod tests {
         let tm = |ca: &[Vec3]| tm_score_paired(ca, &native, n).tm_score;
         let tm_start = starts.iter().map(|s| tm(s)).fold(0.0, f64::max);
         let opts = RemcOptions {
-            sweeps: env("SWEEPS", 30.0) as usize,
-            t_min: env("TMIN", 0.6),
+            sweeps: 30,
             seed: 7,
             ..RemcOptions::default()
         };
@@ -432,7 +422,6 @@ mod tests {
                 .sum::<f64>();
             eprintln!("{name}: EM {e_em:.1}, {:?}", ff.terms(ca));
         }
-        eprintln!("by kind {:?}", res.by_kind);
         let tm_best = tm(&res.best.0);
         let tm_cold = tm(&res.replicas[0].0);
         eprintln!(
