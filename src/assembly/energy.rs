@@ -54,7 +54,7 @@ impl Default for Weights {
             rg: 1.0,
             clash: 5.0,
             // 4 rather than 1: on the fixture's stretch with a third missing,
-            // 100 sweeps end at TM 0.696 against 0.664 (tests in remc.rs).
+            // 100 sweeps (W_EM 1) end at TM 0.696 against 0.664 (test in remc.rs).
             temp: 4.0,
             em: 2.0,
             cnn: 1.0,
