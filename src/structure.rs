@@ -90,6 +90,36 @@ pub struct Structure {
 }
 
 impl Structure {
+    /// Chain A of CA atoms only, one residue per `(number, name, position,
+    /// B-factor)`, atoms numbered from 1: how Cα clouds and Cα templates are
+    /// written.
+    pub fn ca_only(residues: impl IntoIterator<Item = (i32, String, Vec3, f64)>) -> Structure {
+        let residues = residues
+            .into_iter()
+            .enumerate()
+            .map(|(k, (seq_num, name, pos, b_factor))| Residue {
+                name,
+                seq_num,
+                ins_code: None,
+                atoms: vec![Atom {
+                    serial: k as i64 + 1,
+                    name: "CA".into(),
+                    element: "C".into(),
+                    pos,
+                    occupancy: 1.0,
+                    b_factor,
+                }],
+            })
+            .collect();
+        Structure {
+            chains: vec![Chain {
+                id: "A".into(),
+                residues,
+            }],
+            ..Default::default()
+        }
+    }
+
     /// Every atom of the protein chains (not waters or ligands).
     pub fn atoms(&self) -> impl Iterator<Item = &Atom> {
         self.chains

@@ -140,12 +140,14 @@ fn all_beads(ff: &ForceField, ca: &[Vec3], cen: &[Vec3]) -> Vec<Vec3> {
     b
 }
 
+/// The map terms (eq. 6-7, weights folded into the field) of a conformation
+/// whose centroids are `cen`, over the same beads the moves score.
+pub fn map_energy(ff: &ForceField, em: &EmField, ca: &[Vec3], cen: &[Vec3]) -> f64 {
+    -em.bead_values(&all_beads(ff, ca, cen)).iter().sum::<f64>()
+}
+
 fn full_energy(ff: &ForceField, em: Option<&EmField>, ca: &[Vec3], cen: &[Vec3]) -> f64 {
-    let mut e = ff.terms(ca).total();
-    if let Some(em) = em {
-        e -= em.bead_values(&all_beads(ff, ca, cen)).iter().sum::<f64>();
-    }
-    e
+    ff.terms(ca).total() + em.map_or(0.0, |em| map_energy(ff, em, ca, cen))
 }
 
 /// Temperatures of a geometric ladder.

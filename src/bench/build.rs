@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::geom::tmscore::tm_score_paired;
 use crate::gpu::Backend;
 use crate::pipeline::{build, BuildOptions};
-use crate::threading::library::{pick_chain, Library};
+use crate::threading::library::Library;
 use crate::Vec3;
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,27 +61,13 @@ pub fn run(
     backend: Backend,
     mut each: impl FnMut(&BuildRow),
 ) -> anyhow::Result<Vec<BuildRow>> {
-    let mut targets: Vec<_> = super::read_targets(data_dir, &opts.split)?
-        .into_iter()
-        .enumerate()
-        .filter(|(k, _)| k % opts.stride.max(1) == opts.offset)
-        .map(|(_, t)| t)
-        .collect();
-    if let Some(n) = opts.limit {
-        targets.truncate(n);
-    }
+    let targets =
+        super::select_targets(data_dir, &opts.split, opts.stride, opts.offset, opts.limit)?;
     let mut rows = Vec::new();
     for t in &targets {
-        let path = t.path(data_dir);
-        let s = crate::io::read_structure(&path)?;
-        let chain = pick_chain(&s, &t.id)
-            .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", path.display()))?;
-        let native = chain.ca_coords();
-        let seq = crate::sequence::canonical_sequence(chain);
-        let only = crate::structure::Structure {
-            chains: vec![chain.clone()],
-            ..Default::default()
-        };
+        let tc = super::TargetChain::load(data_dir, t)?;
+        let (native, seq) = (&tc.native, &tc.sequence);
+        let only = tc.structure();
         for &res in &opts.resolutions {
             let dir = work.join(format!("{}_{res}", t.id));
             std::fs::create_dir_all(&dir)?;
@@ -107,7 +93,7 @@ pub fn run(
             let mut first = None;
             for m in &report.models {
                 let model = crate::io::read_structure(&out.join(&m.file))?;
-                let r = ca_tm(&model.ca_coords(), &native);
+                let r = ca_tm(&model.ca_coords(), native);
                 etm_vs_tm.push((m.etm_score, r.tm_score));
                 first.get_or_insert((r, m.etm_score));
             }
@@ -179,33 +165,22 @@ pub fn rows_tsv(rows: &[BuildRow]) -> String {
 
 pub fn summary_markdown(rows: &[BuildRow]) -> String {
     let mut out = String::from("| split | resolution | n | model 1 TM-score | TM > 0.5 | RMSD (Å) | best of 5 TM | seconds: Cα / templates / assembly / models |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    let mut res: Vec<f64> = rows.iter().map(|r| r.resolution).collect();
-    res.sort_by(f64::total_cmp);
-    res.dedup();
-    for split in ["test-hard", "test-easy", "validation"] {
-        for &r in &res {
-            let sel: Vec<&BuildRow> = rows
-                .iter()
-                .filter(|x| x.split == split && x.resolution == r)
-                .collect();
-            if sel.is_empty() {
-                continue;
-            }
-            let n = sel.len() as f64;
-            let mean = |f: &dyn Fn(&BuildRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
-            out.push_str(&format!(
-                "| {split} | {r} Å | {} | {:.3} | {} | {:.1} | {:.3} | {:.1} / {:.1} / {:.1} / {:.1} |\n",
-                sel.len(),
-                mean(&|x| x.tm),
-                sel.iter().filter(|x| x.tm > 0.5).count(),
-                mean(&|x| x.rmsd),
-                mean(&|x| x.best_model_tm),
-                mean(&|x| x.seconds_ca),
-                mean(&|x| x.seconds_templates),
-                mean(&|x| x.seconds_assembly),
-                mean(&|x| x.seconds_models),
-            ));
-        }
+    let splits = ["test-hard", "test-easy", "validation"];
+    for (split, r, sel) in super::groups(rows, &splits, |x| &x.split, |x| x.resolution) {
+        let n = sel.len() as f64;
+        let mean = |f: &dyn Fn(&BuildRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
+        out.push_str(&format!(
+            "| {split} | {r} Å | {} | {:.3} | {} | {:.1} | {:.3} | {:.1} / {:.1} / {:.1} / {:.1} |\n",
+            sel.len(),
+            mean(&|x| x.tm),
+            sel.iter().filter(|x| x.tm > 0.5).count(),
+            mean(&|x| x.rmsd),
+            mean(&|x| x.best_model_tm),
+            mean(&|x| x.seconds_ca),
+            mean(&|x| x.seconds_templates),
+            mean(&|x| x.seconds_assembly),
+            mean(&|x| x.seconds_models),
+        ));
     }
     let all: Vec<(f64, f64)> = rows
         .iter()

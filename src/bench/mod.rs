@@ -95,6 +95,85 @@ pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileErr
     Ok(out)
 }
 
+/// Every `stride`-th target of `split` starting at `offset` (a shard of a run
+/// spread over machines), at most `limit` of them.
+pub fn select_targets(
+    data_dir: &Path,
+    split: &str,
+    stride: usize,
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<Vec<Target>, FileError> {
+    let mut out: Vec<Target> = read_targets(data_dir, split)?
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % stride.max(1) == offset)
+        .map(|(_, t)| t)
+        .collect();
+    if let Some(n) = limit {
+        out.truncate(n);
+    }
+    Ok(out)
+}
+
+/// A target's chain as the benchmarks use it: the chain, its Cα in order, and
+/// its canonical sequence (one letter per Cα).
+pub struct TargetChain {
+    pub chain: crate::structure::Chain,
+    pub native: Vec<crate::Vec3>,
+    pub sequence: String,
+}
+
+impl TargetChain {
+    pub fn load(data_dir: &Path, t: &Target) -> Result<TargetChain, FileError> {
+        let path = t.path(data_dir);
+        let s = crate::io::read_structure(&path)?;
+        let chain = crate::threading::library::pick_chain(&s, &t.id)
+            .ok_or_else(|| FileError::format(&path, "no protein chain"))?
+            .clone();
+        Ok(TargetChain {
+            native: chain.ca_coords(),
+            sequence: crate::sequence::canonical_sequence(&chain),
+            chain,
+        })
+    }
+
+    /// The chain alone as a structure (for density simulation).
+    pub fn structure(&self) -> crate::structure::Structure {
+        crate::structure::Structure {
+            chains: vec![self.chain.clone()],
+            ..Default::default()
+        }
+    }
+}
+
+/// Rows grouped for a summary table: for each split of `splits` and each
+/// resolution present, in ascending order, the rows of that split and
+/// resolution (empty groups left out).
+pub fn groups<'a, R>(
+    rows: &'a [R],
+    splits: &[&'static str],
+    split_of: impl Fn(&R) -> &str,
+    resolution_of: impl Fn(&R) -> f64,
+) -> Vec<(&'static str, f64, Vec<&'a R>)> {
+    let mut res: Vec<f64> = rows.iter().map(&resolution_of).collect();
+    res.sort_by(f64::total_cmp);
+    res.dedup();
+    let mut out = Vec::new();
+    for &split in splits {
+        for &r in &res {
+            let sel: Vec<&R> = rows
+                .iter()
+                .filter(|x| split_of(x) == split && resolution_of(x) == r)
+                .collect();
+            if !sel.is_empty() {
+                out.push((split, r, sel));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

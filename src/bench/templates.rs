@@ -16,7 +16,7 @@ use crate::geom::tmscore::tm_score_paired;
 use crate::gpu::Backend;
 use crate::template::select::{select_templates, SelectInputs, SelectOptions};
 use crate::template::TemplateModel;
-use crate::threading::library::{pick_chain, Library};
+use crate::threading::library::Library;
 use crate::threading::scoring::LibraryStats;
 use crate::threading::search::{thread, Query, SearchOptions};
 use crate::threading::ssp::SsPredictor;
@@ -81,26 +81,13 @@ pub fn run(
     let stats = LibraryStats::of(lib);
     let (a, b) = crate::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let detector = CaDetector::new(a, b)?;
-    let mut targets = super::read_targets(data_dir, "test")?;
-    targets = targets
-        .into_iter()
-        .enumerate()
-        .filter(|(k, _)| k % opts.stride.max(1) == opts.offset)
-        .map(|(_, t)| t)
-        .collect();
-    if let Some(n) = opts.limit {
-        targets.truncate(n);
-    }
+    let targets = super::select_targets(data_dir, "test", opts.stride, opts.offset, opts.limit)?;
     let mut rows = Vec::new();
     for t in &targets {
-        let path = t.path(data_dir);
-        let s = crate::io::read_structure(&path)?;
-        let chain = pick_chain(&s, &t.id)
-            .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", path.display()))?;
-        let native = chain.ca_coords();
-        let seq = crate::sequence::canonical_sequence(chain);
+        let tc = super::TargetChain::load(data_dir, t)?;
+        let (native, seq) = (&tc.native, &tc.sequence);
         let t0 = Instant::now();
-        let query = Query::new(&t.id, &seq, &predictor);
+        let query = Query::new(&t.id, seq, &predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
             exclude_identity: (t.split == "test-hard").then_some(opts.hard_identity),
@@ -116,12 +103,9 @@ pub fn run(
         let tms: Vec<f64> = thread_models
             .iter()
             .take(opts.select.n_models)
-            .map(|m| model_tm(m, &native))
+            .map(|m| model_tm(m, native))
             .collect();
-        let only = crate::structure::Structure {
-            chains: vec![chain.clone()],
-            ..Default::default()
-        };
+        let only = tc.structure();
         for &res in &opts.resolutions {
             let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
             let t1 = Instant::now();
@@ -131,7 +115,7 @@ pub fn run(
             let t2 = Instant::now();
             let sel = select_templates(
                 &SelectInputs {
-                    sequence: &seq,
+                    sequence: seq,
                     map: &map,
                     resolution: res,
                     cloud: &found.cloud,
@@ -143,7 +127,7 @@ pub fn run(
                 &opts.select,
             )?;
             let seconds_select = t2.elapsed().as_secs_f64();
-            let ftms: Vec<f64> = sel.models.iter().map(|m| model_tm(m, &native)).collect();
+            let ftms: Vec<f64> = sel.models.iter().map(|m| model_tm(m, native)).collect();
             let row = TemplateRow {
                 target: t.id.clone(),
                 split: t.split.clone(),
@@ -199,32 +183,25 @@ pub fn rows_tsv(rows: &[TemplateRow]) -> String {
 /// Markdown summary: means by split and resolution.
 pub fn summary_markdown(rows: &[TemplateRow]) -> String {
     let mut out = String::from("| split | resolution | n | threading first | threading best of 40 | after Cα steps first | after Cα steps best of 40 | cloud trusted | seconds (Cα + threading + templates) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    let mut res: Vec<f64> = rows.iter().map(|r| r.resolution).collect();
-    res.sort_by(f64::total_cmp);
-    res.dedup();
-    for split in ["test-hard", "test-easy"] {
-        for &r in &res {
-            let sel: Vec<&TemplateRow> = rows
-                .iter()
-                .filter(|x| x.split == split && x.resolution == r)
-                .collect();
-            if sel.is_empty() {
-                continue;
-            }
-            let n = sel.len() as f64;
-            let mean = |f: &dyn Fn(&TemplateRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
-            out.push_str(&format!(
-                "| {split} | {r} Å | {} | {:.3} | {:.3} | {:.3} | {:.3} | {}/{} | {:.1} |\n",
-                sel.len(),
-                mean(&|x| x.thread_first),
-                mean(&|x| x.thread_best),
-                mean(&|x| x.final_first),
-                mean(&|x| x.final_best),
-                sel.iter().filter(|x| x.cloud_trusted).count(),
-                sel.len(),
-                mean(&|x| x.seconds_ca + x.seconds_threading + x.seconds_select),
-            ));
-        }
+    for (split, r, sel) in super::groups(
+        rows,
+        &["test-hard", "test-easy"],
+        |x| &x.split,
+        |x| x.resolution,
+    ) {
+        let n = sel.len() as f64;
+        let mean = |f: &dyn Fn(&TemplateRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;
+        out.push_str(&format!(
+            "| {split} | {r} Å | {} | {:.3} | {:.3} | {:.3} | {:.3} | {}/{} | {:.1} |\n",
+            sel.len(),
+            mean(&|x| x.thread_first),
+            mean(&|x| x.thread_best),
+            mean(&|x| x.final_first),
+            mean(&|x| x.final_best),
+            sel.iter().filter(|x| x.cloud_trusted).count(),
+            sel.len(),
+            mean(&|x| x.seconds_ca + x.seconds_threading + x.seconds_select),
+        ));
     }
     out
 }

@@ -17,7 +17,7 @@ pub mod peaks;
 use std::path::Path;
 
 use crate::io::FileError;
-use crate::structure::{Atom, Chain, Residue, Structure};
+use crate::structure::Structure;
 use crate::Vec3;
 
 /// An unordered set of predicted Cα positions (Å, map frame), each with the
@@ -40,32 +40,13 @@ impl CaCloud {
     /// One CA atom per residue, residues named UNK in chain A numbered from 1,
     /// element C, the score in the B-factor column.
     pub fn to_structure(&self) -> Structure {
-        let residues = self
-            .points
-            .iter()
-            .zip(&self.scores)
-            .enumerate()
-            .map(|(i, (p, s))| Residue {
-                name: "UNK".into(),
-                seq_num: i as i32 + 1,
-                ins_code: None,
-                atoms: vec![Atom {
-                    serial: i as i64 + 1,
-                    name: "CA".into(),
-                    element: "C".into(),
-                    pos: *p,
-                    occupancy: 1.0,
-                    b_factor: *s as f64,
-                }],
-            })
-            .collect();
-        Structure {
-            chains: vec![Chain {
-                id: "A".into(),
-                residues,
-            }],
-            ..Default::default()
-        }
+        Structure::ca_only(
+            self.points
+                .iter()
+                .zip(&self.scores)
+                .enumerate()
+                .map(|(i, (p, s))| (i as i32 + 1, "UNK".to_string(), *p, *s as f64)),
+        )
     }
 
     /// Every CA atom of the structure's chains, in file order, scores from the

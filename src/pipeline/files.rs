@@ -9,8 +9,7 @@ use crate::template::{Source, TemplateModel};
 use crate::Vec3;
 
 /// `DIR/template_01.pdb` … in rank order (CA atoms numbered by query residue,
-/// named from the query sequence, density PCC in the B-factor column) and
-/// `DIR/templates.tsv`.
+/// named from the query sequence) and `DIR/templates.tsv` (the scores).
 pub fn write_templates(
     dir: &Path,
     models: &[TemplateModel],

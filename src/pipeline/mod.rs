@@ -297,6 +297,8 @@ pub fn build(
         write_marker(out, "inputs", &request)?;
     }
     let mut timings = Timings::default();
+    // Threading and the assembly's secondary structure both use it.
+    let predictor = crate::threading::ssp::SsPredictor::bundled().map_err(BuildError::Other)?;
 
     // 2. Cα cloud.
     // `mapfold templates` promises only template files in its directory.
@@ -380,7 +382,7 @@ pub fn build(
         _ => {
             let t0 = Instant::now();
             let lib = opts.library.clone().unwrap_or_default();
-            let threading = thread(&sequence, &rec.id, &lib, opts)?;
+            let threading = thread(&sequence, &rec.id, &lib, &predictor, opts)?;
             log::info!(
                 "threading: {} templates, target {}",
                 threading.hits.len(),
@@ -452,9 +454,7 @@ pub fn build(
     }
 
     // 4. Assembly.
-    let ss = crate::threading::ssp::SsPredictor::bundled()
-        .map_err(BuildError::Other)?
-        .predict_states(&sequence);
+    let ss = predictor.predict_states(&sequence);
     // Restraints from the top 10 templates, leaving out Cα-trace templates
     // when there are others: a trace in the wrong register restrains the chain
     // to the wrong fold. On 6 validation chains at 8 Å (20 sweeps) model 1
@@ -573,6 +573,7 @@ fn thread(
     sequence: &str,
     id: &str,
     lib: &Library,
+    predictor: &crate::threading::ssp::SsPredictor,
     opts: &BuildOptions,
 ) -> Result<SearchResult, BuildError> {
     let empty = SearchResult {
@@ -587,8 +588,7 @@ fn thread(
         log::warn!("no template library: modelling from the Cα cloud alone");
         return Ok(empty);
     }
-    let predictor = crate::threading::ssp::SsPredictor::bundled().map_err(BuildError::Other)?;
-    let query = crate::threading::search::Query::new(id, sequence, &predictor);
+    let query = crate::threading::search::Query::new(id, sequence, predictor);
     let stats = crate::threading::scoring::LibraryStats::of(lib);
     let mut res = crate::threading::search::thread(&query, lib, &stats, &opts.search);
     if let Some(p) = &opts.hhr {
@@ -700,11 +700,8 @@ fn finish_models(
         let stem = format!("model_{}", rank + 1);
         crate::io::pdb::write_pdb(&out.join(format!("{stem}.pdb")), &s)?;
         crate::io::mmcif::write_mmcif(&out.join(format!("{stem}.cif")), &s)?;
-        let cen = ff.centroids(&refined[k]);
-        let mut beads = refined[k].clone();
-        beads.extend(cen);
         let mut terms = ff.terms(&refined[k]);
-        terms.em = -em.bead_values(&beads).iter().sum::<f64>();
+        terms.em = remc::map_energy(ff, em, &refined[k], &ff.centroids(&refined[k]));
         reports.push(ModelReport {
             file: format!("{stem}.pdb"),
             etm_score: etm[k],

@@ -16,7 +16,7 @@ pub mod rigid_fit;
 pub mod select;
 
 use crate::geom::kabsch::Transform;
-use crate::structure::{Atom, Chain, Residue, Structure};
+use crate::structure::Structure;
 use crate::threading::library::Library;
 use crate::threading::search::Hit;
 use crate::Vec3;
@@ -123,33 +123,10 @@ impl TemplateModel {
     /// chain A.
     pub fn to_structure(&self, sequence: &str) -> Structure {
         let letters: Vec<char> = sequence.chars().collect();
-        let residues = self
-            .aligned_pairs()
-            .into_iter()
-            .enumerate()
-            .map(|(k, (i, p))| {
-                let c = letters.get(i).copied().unwrap_or('X');
-                Residue {
-                    name: crate::structure::three_letter_code(c).to_string(),
-                    seq_num: i as i32 + 1,
-                    ins_code: None,
-                    atoms: vec![Atom {
-                        serial: k as i64 + 1,
-                        name: "CA".into(),
-                        element: "C".into(),
-                        pos: p,
-                        occupancy: 1.0,
-                        b_factor: 0.0,
-                    }],
-                }
-            })
-            .collect();
-        Structure {
-            chains: vec![Chain {
-                id: "A".into(),
-                residues,
-            }],
-            ..Default::default()
-        }
+        Structure::ca_only(self.aligned_pairs().into_iter().map(|(i, p)| {
+            let c = letters.get(i).copied().unwrap_or('X');
+            let name = crate::structure::three_letter_code(c).to_string();
+            (i as i32 + 1, name, p, 0.0)
+        }))
     }
 }

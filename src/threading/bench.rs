@@ -67,18 +67,14 @@ pub fn run(
     opts: &BenchOptions,
 ) -> Result<Vec<BenchRow>, FileError> {
     let stats = LibraryStats::of(lib);
-    let mut targets = crate::bench::read_targets(data_dir, "test")?;
-    if let Some(n) = opts.limit {
-        targets.truncate(n);
-    }
+    let targets = crate::bench::select_targets(data_dir, "test", 1, 0, opts.limit)?;
     let mut rows = Vec::new();
     for t in &targets {
-        let path = t.path(data_dir);
-        let s = crate::io::read_structure(&path)?;
-        let chain = super::library::pick_chain(&s, &t.id)
-            .ok_or_else(|| FileError::format(&path, "no protein chain"))?;
-        let native = chain.ca_coords();
-        let seq = crate::sequence::canonical_sequence(chain);
+        let crate::bench::TargetChain {
+            native,
+            sequence: seq,
+            ..
+        } = crate::bench::TargetChain::load(data_dir, t)?;
         let query = Query::new(&t.id, &seq, predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
