@@ -71,6 +71,11 @@ pub struct BuildOptions {
     pub progress: bool,
     /// Stop after writing the templates (`mapfold templates`).
     pub templates_only: bool,
+    /// Model from the sequence alone, as the paper's I-TASSER row: no Cα
+    /// cloud, the top threading templates as they are, no map term in the
+    /// assembly. The map is still read (and local PCC still measured against
+    /// it) but guides nothing. `mapfold bench` runs it as a baseline.
+    pub ignore_map: bool,
 }
 
 impl Default for BuildOptions {
@@ -93,6 +98,7 @@ impl Default for BuildOptions {
             backend: Backend::Cpu,
             progress: false,
             templates_only: false,
+            ignore_map: false,
         }
     }
 }
@@ -283,6 +289,7 @@ pub fn build(
         "sweeps": opts.sweeps,
         "exclude_identity": opts.search.exclude_identity,
         "exclude_ids": opts.search.exclude_ids,
+        "ignore_map": opts.ignore_map,
     });
     let previous: Option<serde_json::Value> = read_marker(out, "inputs");
     if previous.as_ref() != Some(&request) {
@@ -308,6 +315,7 @@ pub fn build(
         out.join("ca_cloud.pdb")
     };
     let (cloud, ca_marker) = match read_marker::<CaMarker>(out, "ca") {
+        Some(m) if m.n_atoms == 0 && opts.ignore_map => (empty_cloud(), m),
         Some(m) if ca_path.exists() => {
             log::info!("Cα cloud: resuming from {}", ca_path.display());
             (CaCloud::read(&ca_path)?, m)
@@ -327,6 +335,10 @@ pub fn build(
                 }
             };
             let (cloud, agreement, consensus, trusted) = match &opts.ca {
+                _ if opts.ignore_map => {
+                    log::info!("Cα cloud: not used (modelling without the map)");
+                    (empty_cloud(), None, false, false)
+                }
                 Some(p) => {
                     log::info!("Cα cloud: read from {}", p.display());
                     (CaCloud::read(p)?, None, false, true)
@@ -339,10 +351,14 @@ pub fn build(
                     (found.cloud, found.agreement, found.consensus, trusted)
                 }
             };
-            cloud.write_pdb(&ca_path)?;
             // Later stages use the cloud as written (PDB precision), so that a
             // resumed run sees exactly what an uninterrupted one does.
-            let cloud = CaCloud::read(&ca_path)?;
+            let cloud = if opts.ignore_map {
+                cloud
+            } else {
+                cloud.write_pdb(&ca_path)?;
+                CaCloud::read(&ca_path)?
+            };
             let m = CaMarker {
                 n_atoms: cloud.len(),
                 agreement,
@@ -401,19 +417,23 @@ pub fn build(
             let mut sel_opts = opts.select.clone();
             sel_opts.regen.seed = opts.seed;
             sel_opts.fit.seed = opts.seed;
-            let sel = select_templates(
-                &SelectInputs {
-                    sequence: &sequence,
-                    map: &map,
-                    resolution,
-                    cloud: &cloud,
-                    cloud_trusted: ca_marker.trusted,
-                    threading: &threading,
-                    library: &lib,
-                    contacts: contacts.as_ref(),
-                },
-                &sel_opts,
-            )?;
+            let sel = if opts.ignore_map {
+                threading_only(&threading, &lib, l, sel_opts.n_models)
+            } else {
+                select_templates(
+                    &SelectInputs {
+                        sequence: &sequence,
+                        map: &map,
+                        resolution,
+                        cloud: &cloud,
+                        cloud_trusted: ca_marker.trusted,
+                        threading: &threading,
+                        library: &lib,
+                        contacts: contacts.as_ref(),
+                    },
+                    &sel_opts,
+                )?
+            };
             if sel.models.is_empty() {
                 log::warn!("no templates: the assembly starts from random chains in the density");
             }
@@ -478,14 +498,18 @@ pub fn build(
         template_restraints(&top, l, 10.0),
     );
     let cnn_cloud = ca_marker.consensus.then_some(&cloud.points[..]);
-    let em = EmField::new(
-        &map,
-        resolution.max(4.0),
-        cnn_cloud,
-        opts.weights.em,
-        opts.weights.cnn,
-        opts.backend,
-    )?;
+    let em = if opts.ignore_map {
+        None
+    } else {
+        Some(EmField::new(
+            &map,
+            resolution.max(4.0),
+            cnn_cloud,
+            opts.weights.em,
+            opts.weights.cnn,
+            opts.backend,
+        )?)
+    };
     let frags = FragmentSource::new(&templates);
     let decoy_path = out.join("decoys.bin");
     let (decoys, a_marker) = match read_marker::<AssemblyMarker>(out, "assembly") {
@@ -522,7 +546,7 @@ pub fn build(
                 ..RemcOptions::default()
             };
             let b = bar(opts.progress, opts.sweeps as u64, "assembly");
-            let res = remc::run(&ff, Some(&em), &frags, starts, &ropts, |done, _| {
+            let res = remc::run(&ff, em.as_ref(), &frags, starts, &ropts, |done, _| {
                 b.set_position(done as u64)
             });
             b.finish_and_clear();
@@ -558,7 +582,16 @@ pub fn build(
     // 5. Models.
     let t0 = Instant::now();
     let models = finish_models(
-        &ff, &em, &frags, &map, resolution, &cloud, &sequence, &decoys, out, opts,
+        &ff,
+        em.as_ref(),
+        &frags,
+        &map,
+        resolution,
+        &cloud,
+        &sequence,
+        &decoys,
+        out,
+        opts,
     )?;
     report.models = models;
     report.timings.models = t0.elapsed().as_secs_f64();
@@ -566,6 +599,38 @@ pub fn build(
     crate::io::write_atomically(&out.join("report.json"), text.as_bytes())?;
     write_marker(out, "models", &json!({"models": report.models.len()}))?;
     Ok(report)
+}
+
+fn empty_cloud() -> CaCloud {
+    CaCloud {
+        points: Vec::new(),
+        scores: Vec::new(),
+    }
+}
+
+/// The top threading templates as starting models, with no use of the map
+/// ([`BuildOptions::ignore_map`]).
+fn threading_only(
+    threading: &SearchResult,
+    lib: &Library,
+    l: usize,
+    n: usize,
+) -> crate::template::select::Selection {
+    crate::template::select::Selection {
+        models: threading
+            .hits
+            .iter()
+            .take(n)
+            .map(|h| TemplateModel::from_hit(h, lib, l))
+            .collect(),
+        difficulty: threading.difficulty,
+        used_cloud: false,
+        n_reselected: 0,
+        n_regenerated: 0,
+        n_fitted: 0,
+        regen_stats: None,
+        seconds: 0.0,
+    }
 }
 
 /// Threading with the library (empty library: no hits, Hard) plus HHsearch hits.
@@ -606,7 +671,7 @@ fn thread(
 #[allow(clippy::too_many_arguments)]
 fn finish_models(
     ff: &ForceField,
-    em: &EmField,
+    em: Option<&EmField>,
     frags: &FragmentSource,
     map: &DensityMap,
     resolution: f64,
@@ -651,7 +716,7 @@ fn finish_models(
             ..RemcOptions::default()
         };
         let starts = vec![c.centroid.clone(); 8];
-        let res = remc::run(ff, Some(em), frags, starts, &ropts, |_, _| {});
+        let res = remc::run(ff, em, frags, starts, &ropts, |_, _| {});
         refined.push(res.best.0);
         b.inc(1);
     }
@@ -701,7 +766,9 @@ fn finish_models(
         crate::io::pdb::write_pdb(&out.join(format!("{stem}.pdb")), &s)?;
         crate::io::mmcif::write_mmcif(&out.join(format!("{stem}.cif")), &s)?;
         let mut terms = ff.terms(&refined[k]);
-        terms.em = remc::map_energy(ff, em, &refined[k], &ff.centroids(&refined[k]));
+        terms.em = em.map_or(0.0, |em| {
+            remc::map_energy(ff, em, &refined[k], &ff.centroids(&refined[k]))
+        });
         reports.push(ModelReport {
             file: format!("{stem}.pdb"),
             etm_score: etm[k],
