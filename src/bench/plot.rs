@@ -835,3 +835,273 @@ const FONT: [[u8; 8]; 95] = [
     [0b01000, 0b00100, 0b00100, 0b00010, 0b00100, 0b00100, 0b01000, 0b00000], // }
     [0b00000, 0b00000, 0b01000, 0b10101, 0b00010, 0b00000, 0b00000, 0b00000], // ~
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+
+    /// Bitwise CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), written
+    /// independently of flate2 to check the chunk CRCs.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// Decodes a PNG written by `to_png`, checking its structure on the way:
+    /// returns (width, height, RGB rows without filter bytes).
+    fn decode(png: &[u8]) -> (usize, usize, Vec<u8>) {
+        assert_eq!(&png[..8], &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]);
+        let mut pos = 8;
+        let mut kinds = Vec::new();
+        let (mut w, mut h) = (0, 0);
+        let mut idat = Vec::new();
+        while pos < png.len() {
+            let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+            let kind = &png[pos + 4..pos + 8];
+            let data = &png[pos + 8..pos + 8 + len];
+            let stored = u32::from_be_bytes(png[pos + 8 + len..pos + 12 + len].try_into().unwrap());
+            assert_eq!(
+                crc32(&png[pos + 4..pos + 8 + len]),
+                stored,
+                "CRC of {kind:?}"
+            );
+            match kind {
+                b"IHDR" => {
+                    assert_eq!(len, 13);
+                    w = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
+                    h = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
+                    assert_eq!(&data[8..13], &[8, 2, 0, 0, 0], "8-bit RGB, no interlace");
+                }
+                b"IDAT" => idat.extend_from_slice(data),
+                _ => {}
+            }
+            kinds.push(kind.to_vec());
+            pos += 12 + len;
+        }
+        assert_eq!(pos, png.len());
+        assert_eq!(kinds.first().map(Vec::as_slice), Some(&b"IHDR"[..]));
+        assert_eq!(kinds.last().map(Vec::as_slice), Some(&b"IEND"[..]));
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(&idat[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert_eq!(raw.len(), h * (1 + 3 * w));
+        let mut rgb = Vec::with_capacity(w * h * 3);
+        for row in raw.chunks(1 + 3 * w) {
+            assert_eq!(row[0], 0, "filter type 0");
+            rgb.extend_from_slice(&row[1..]);
+        }
+        (w, h, rgb)
+    }
+
+    fn pixel(img: &(usize, usize, Vec<u8>), x: f64, y: f64) -> [u8; 3] {
+        let i = (y.round() as usize * img.0 + x.round() as usize) * 3;
+        [img.2[i], img.2[i + 1], img.2[i + 2]]
+    }
+
+    fn tm_plot() -> Scatter {
+        Scatter {
+            title: "Model 1 TM-score, mapfold vs baseline".into(),
+            x_label: "baseline TM-score".into(),
+            y_label: "mapfold TM-score".into(),
+            series: vec![
+                Series {
+                    name: "test-hard".into(),
+                    points: vec![(0.3, 0.5), (0.6, 0.55), (f64::NAN, 0.2), (1.5, 0.5)],
+                    colour: colour(0),
+                },
+                Series {
+                    name: "test-easy".into(),
+                    points: vec![(0.8, 0.9), (0.7, f64::INFINITY)],
+                    colour: colour(1),
+                },
+            ],
+            diagonal: true,
+            note: Some("n = 3, mapfold better on 2".into()),
+            ..Scatter::default()
+        }
+    }
+
+    #[test]
+    fn crc32_check_value() {
+        // The standard check value of CRC-32/ISO-HDLC.
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    }
+
+    #[test]
+    fn png_decodes_structurally() {
+        // Odd, non-square size so that swapped or rounded dimensions show.
+        let img = decode(&tm_plot().to_png(333, 211));
+        assert_eq!((img.0, img.1), (333, 211));
+        let img = decode(&tm_plot().to_png(1280, 960));
+        assert_eq!((img.0, img.1), (1280, 960));
+    }
+
+    #[test]
+    fn point_lands_on_its_pixel() {
+        let red = [200, 30, 40];
+        let plot = Scatter {
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 2.0),
+            series: vec![Series {
+                name: "one".into(),
+                points: vec![(0.25, 1.5)],
+                colour: red,
+            }],
+            diagonal: true,
+            ..Scatter::default()
+        };
+        let img = decode(&plot.to_png(640, 480));
+        let l = Layout::new(&plot, 640.0, 480.0, 1.0);
+        // The frame is drawn where the layout says (dark left and bottom edges).
+        assert_eq!(pixel(&img, l.left, (l.top + l.bottom) / 2.0), INK);
+        assert_eq!(pixel(&img, (l.left + l.right) / 2.0, l.bottom), INK);
+        // x = 0.25 of [0, 1] is a quarter across; y = 1.5 of [0, 2] three quarters up.
+        let at = |fx: f64, fy: f64| {
+            let x = l.left + fx * (l.right - l.left);
+            let y = l.bottom - fy * (l.bottom - l.top);
+            pixel(&img, x, y)
+        };
+        assert_eq!(at(0.25, 0.75), red);
+        // Two pixels off the centre is still inside the disc of radius 3.
+        assert_eq!(
+            pixel(
+                &img,
+                l.left + 0.25 * (l.right - l.left) + 2.0,
+                l.bottom - 0.75 * (l.bottom - l.top)
+            ),
+            red
+        );
+        // The mirrored position (axes swapped) and a far corner stay background.
+        assert_eq!(at(0.75, 0.25), BACKGROUND);
+        assert_eq!(at(0.9, 0.1), BACKGROUND);
+        assert!(
+            !img.2.chunks(3).any(|p| p == [0, 114, 178]),
+            "no default colour"
+        );
+    }
+
+    #[test]
+    fn svg_has_one_circle_per_visible_point_and_escapes_text() {
+        let mut plot = tm_plot();
+        plot.title = "a < b & c".into();
+        let svg = plot.to_svg();
+        // 3 finite in-range points; NaN, inf and x = 1.5 are not drawn.
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert_eq!(plot.hidden_points(), 3);
+        assert!(svg.contains(">a &lt; b &amp; c</text>"));
+        assert!(!svg.contains("a < b"));
+        assert!(svg.starts_with("<?xml"));
+        assert!(svg.contains(r#"version="1.1""#));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+        assert_eq!(svg.matches("<g ").count(), svg.matches("</g>").count());
+        // Legend entries for both series, the diagonal, round tick labels.
+        assert!(svg.contains(">test-hard</text>") && svg.contains(">test-easy</text>"));
+        assert!(svg.contains("stroke-dasharray"));
+        for t in ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"] {
+            assert!(svg.contains(&format!(">{t}</text>")), "tick {t}");
+        }
+    }
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        let ticks = |r| {
+            let a = Axis::new(r);
+            a.ticks.iter().map(|&t| a.label(t)).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ticks((0.0, 1.0)),
+            ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+        );
+        assert_eq!(ticks((2.0, 10.0)), ["2", "4", "6", "8", "10"]);
+        assert_eq!(
+            ticks((-0.3, 0.3)),
+            ["-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2", "0.3"]
+        );
+        assert_eq!(ticks((3.2, 7.9)), ["4", "5", "6", "7"]);
+        assert_eq!(auto_range([3.2, 7.9, f64::NAN]), (3.0, 8.0));
+        assert_eq!(auto_range([]), (0.0, 1.0));
+    }
+
+    #[test]
+    fn nan_empty_and_odd_ranges_do_not_panic() {
+        let plots = [
+            Scatter::default(),
+            Scatter {
+                x_range: (f64::NAN, 1.0),
+                y_range: (1.0, 1.0),
+                series: vec![
+                    Series {
+                        name: String::new(),
+                        points: vec![],
+                        colour: colour(2),
+                    },
+                    Series {
+                        name: "nan".into(),
+                        points: vec![(f64::NAN, f64::NAN)],
+                        colour: colour(3),
+                    },
+                ],
+                diagonal: true,
+                ..Scatter::default()
+            },
+            Scatter {
+                x_range: (5.0, -5.0),
+                y_range: (f64::NEG_INFINITY, f64::INFINITY),
+                series: vec![Series {
+                    name: "x".into(),
+                    points: vec![(0.0, 0.5)],
+                    colour: colour(9),
+                }],
+                diagonal: true,
+                ..Scatter::default()
+            },
+        ];
+        for plot in &plots {
+            assert!(plot.to_svg().contains("</svg>"));
+            for (w, h) in [(0, 0), (1, 1), (17, 9), (640, 480)] {
+                let img = decode(&plot.to_png(w, h));
+                assert_eq!((img.0, img.1), (w.max(1) as usize, h.max(1) as usize));
+            }
+        }
+        assert_eq!(plots[1].hidden_points(), 1);
+    }
+
+    #[test]
+    fn non_ascii_falls_back_to_close_glyphs() {
+        assert_eq!(glyph('Å'), glyph('A'));
+        assert_eq!(glyph('\u{212B}'), glyph('A'));
+        assert_eq!(glyph('é'), glyph('e'));
+        assert_eq!(glyph('中'), glyph('?'));
+        assert_ne!(glyph('A'), glyph('?'));
+        // Every printable ASCII glyph except space has ink.
+        assert!(('!'..='~').all(|c| glyph(c).iter().any(|&r| r != 0)));
+    }
+
+    #[test]
+    fn write_plot_writes_svg_and_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("fig2.tm");
+        write_plot(&stem, &tm_plot()).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("fig2.tm.svg")).unwrap();
+        assert_eq!(svg, tm_plot().to_svg());
+        let png = std::fs::read(dir.path().join("fig2.tm.png")).unwrap();
+        let img = decode(&png);
+        assert_eq!((img.0, img.1), (640, 480));
+        let missing = dir.path().join("no/such/dir/fig");
+        let err = write_plot(&missing, &tm_plot()).unwrap_err().to_string();
+        assert!(err.contains("no/such/dir/fig.svg"), "{err}");
+    }
+}
