@@ -5,7 +5,7 @@
 //! Plots are written as SVG 1.1 (for reports) and as 8-bit RGB PNG (RFC 2083,
 //! for quick looks), both drawn here without a plotting crate: the PNG is
 //! rasterised into an RGB buffer with a built-in 5×7 bitmap font and encoded with
-//! flate2's zlib stream and CRC-32. Both formats share one [`Layout`], so a point
+//! flate2's zlib stream and CRC-32. Both formats share one layout, so a point
 //! lands at the same place in either.
 
 use std::fmt::Write as _;
