@@ -10,6 +10,7 @@
 pub mod build;
 pub mod ca;
 pub mod cnn;
+pub mod plot;
 pub mod templates;
 
 use std::path::{Path, PathBuf};
