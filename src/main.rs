@@ -46,9 +46,9 @@ enum Command {
         after_help = "Examples:\n  mapfold ca --map tests/data/emd2566_3j6b_9.mrc --length 195 --baseline greedy -o ca.pdb\n  mapfold ca --probability-map p_ca.mrc --length 195 -o ca.pdb --json"
     )]
     Ca(cli::ca::Args),
-    /// Benchmarks over ../shared/data: `bench ca` scores Cα clouds from simulated maps; `bench threading` scores threading templates.
+    /// Benchmarks over ../shared/data: with no subcommand the paper's Table 1 with baselines and plots; subcommands measure one stage.
     #[command(
-        after_help = "Example:\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
+        after_help = "Examples:\n  mapfold bench --set all --resolution-bins 2-5,5-15 -o bench_out\n  mapfold bench --set test --shard 3/16 -o shard_3 && mapfold bench merge shard_* -o all\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
     )]
     Bench(cli::bench::Args),
     /// Threading template library: build one from structure files; retrain the SS predictor.

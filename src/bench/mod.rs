@@ -6,10 +6,13 @@
 //! - [`ca`]: Cα clouds from simulated maps, scored by CRscore (eq. 1).
 //! - [`cnn`]: seconds and memory of the Cα network on N³ maps.
 //! - [`templates`]: first and best template TM-scores before and after the Cα-based steps.
+//! - [`harness`]: `mapfold bench`, the paper's Table 1 with baselines, plots and shards.
+//! - [`plot`]: SVG and PNG scatter plots of the results.
 
 pub mod build;
 pub mod ca;
 pub mod cnn;
+pub mod harness;
 pub mod plot;
 pub mod templates;
 

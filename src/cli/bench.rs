@@ -13,13 +13,19 @@ use crate::ca::greedy::{pick_greedy, GreedyParams};
 use crate::gpu::Backend;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     #[command(subcommand)]
-    pub command: BenchCommand,
+    pub command: Option<BenchCommand>,
+    /// With no subcommand: the whole benchmark (Table 1 with baselines and plots).
+    #[command(flatten)]
+    pub run: super::bench_harness::RunArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
+    /// Combine the output directories of `mapfold bench --shard I/N` runs into one results.csv, table.md and plots.
+    Merge(super::bench_harness::MergeArgs),
     /// Cα clouds from simulated maps: CRscore (eq. 1) and paired RMSD per resolution.
     Ca(CaArgs),
     /// Seconds and peak memory of the Cα network on N³ maps.
@@ -177,11 +183,13 @@ pub struct CaArgs {
 
 pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     match &args.command {
-        BenchCommand::Ca(a) => run_ca(a, global),
-        BenchCommand::Threading(a) => super::thread::run_bench(a),
-        BenchCommand::Cnn(a) => run_cnn(a, global),
-        BenchCommand::Templates(a) => super::bench_stages::run_bench(a, global),
-        BenchCommand::Build(a) => super::bench_stages::run_build_bench(a, global),
+        None => super::bench_harness::run(&args.run, global),
+        Some(BenchCommand::Merge(a)) => super::bench_harness::merge(a, global),
+        Some(BenchCommand::Ca(a)) => run_ca(a, global),
+        Some(BenchCommand::Threading(a)) => super::thread::run_bench(a),
+        Some(BenchCommand::Cnn(a)) => run_cnn(a, global),
+        Some(BenchCommand::Templates(a)) => super::bench_stages::run_bench(a, global),
+        Some(BenchCommand::Build(a)) => super::bench_stages::run_build_bench(a, global),
     }
 }
 

@@ -3,6 +3,7 @@
 //! exactly one JSON object on stdout. Logs go to stderr.
 
 pub mod bench;
+pub mod bench_harness;
 pub mod bench_stages;
 pub mod build;
 pub mod ca;

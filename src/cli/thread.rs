@@ -83,11 +83,17 @@ pub fn load_library(path: Option<&Path>) -> anyhow::Result<Library> {
     let data = crate::data::shared_data_dir().context(
         "no template library: pass --library (make one with `mapfold library build`) or set MAPFOLD_LIBRARY",
     )?;
+    library_from_data(&data)
+}
+
+/// The library of the train and validation chains of a data directory (the
+/// test split never enters it).
+pub fn library_from_data(data: &Path) -> anyhow::Result<Library> {
     log::warn!(
         "no --library: building one from {} (train, validation)",
         data.display()
     );
-    let files = library::split_files(&data, &["train".into(), "validation".into()])?;
+    let files = library::split_files(data, &["train".into(), "validation".into()])?;
     Ok(Library::build(&files)?)
 }
 
