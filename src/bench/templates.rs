@@ -44,6 +44,9 @@ pub struct TemplateRow {
 }
 
 pub struct TemplateBenchOptions {
+    /// Split of `structures.tsv`: `test` for the benchmark, `validation` for
+    /// tuning (validation chains are in the library: treated as test-hard).
+    pub split: String,
     pub resolutions: Vec<f64>,
     pub limit: Option<usize>,
     /// Every n-th target (with `offset`), to spread a run over machines.
@@ -81,7 +84,7 @@ pub fn run(
     let stats = LibraryStats::of(lib);
     let (a, b) = crate::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let detector = CaDetector::new(a, b)?;
-    let targets = super::select_targets(data_dir, "test", opts.stride, opts.offset, opts.limit)?;
+    let targets = super::select_targets(data_dir, &opts.split, opts.stride, opts.offset, opts.limit)?;
     let mut rows = Vec::new();
     for t in &targets {
         let tc = super::TargetChain::load(data_dir, t)?;
@@ -90,7 +93,8 @@ pub fn run(
         let query = Query::new(&t.id, seq, &predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
-            exclude_identity: (t.split == "test-hard").then_some(opts.hard_identity),
+            exclude_identity: (t.split == "test-hard" || t.split == "validation")
+                .then_some(opts.hard_identity),
             ..SearchOptions::default()
         };
         let threading = thread(&query, lib, &stats, &search);
@@ -185,7 +189,7 @@ pub fn summary_markdown(rows: &[TemplateRow]) -> String {
     let mut out = String::from("| split | resolution | n | threading first | threading best of 40 | after Cα steps first | after Cα steps best of 40 | cloud trusted | seconds (Cα + threading + templates) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (split, r, sel) in super::groups(
         rows,
-        &["test-hard", "test-easy"],
+        &["test-hard", "test-easy", "validation"],
         |x| &x.split,
         |x| x.resolution,
     ) {
