@@ -110,12 +110,8 @@ fn regeneration_from_the_cnn_cloud_of_emd2566_finds_the_fold() {
         assert_eq!(m.query_len(), l);
         assert!(m.density_pcc.is_some());
     }
-    for w in models.windows(2) {
-        assert!(
-            w[0].density_pcc >= w[1].density_pcc,
-            "ranked by density PCC"
-        );
-    }
+    // Ranked by register score (here the contact PCC) plus density PCC, so
+    // not by density PCC alone.
     let scores: Vec<f64> = models.iter().map(|m| tm(m, &native)).collect();
     let best = scores.iter().cloned().fold(0.0, f64::max);
     // Baseline: unranked random traces put at the start of the sequence.

@@ -300,7 +300,10 @@ mod tests {
         let (ca, seq, map) = native();
         let all = all_registers(&ca, &seq, &map);
         for (name, f) in [
-            ("side-chain density", (|x: &(bool, i64, f64, f64)| x.2) as fn(&_) -> f64),
+            (
+                "side-chain density",
+                (|x: &(bool, i64, f64, f64)| x.2) as fn(&_) -> f64,
+            ),
             ("secondary structure", |x| x.3),
         ] {
             let v: Vec<f64> = all.iter().map(f).collect();
@@ -326,7 +329,8 @@ mod tests {
         let (ca, seq, _) = native();
         let g = geometric_ss(&ca);
         let s = crate::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
-        let dssp = crate::threading::dssp::assign(&crate::threading::dssp::chain_backbone(&s.chains[0]));
+        let dssp =
+            crate::threading::dssp::assign(&crate::threading::dssp::chain_backbone(&s.chains[0]));
         assert_eq!(dssp.len(), seq.chars().count());
         let q3 = crate::threading::ssp::q3(&g, &dssp);
         let count = |s: Ss| g.iter().filter(|&&x| x == s).count();
