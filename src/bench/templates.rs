@@ -35,6 +35,13 @@ pub struct TemplateRow {
     pub thread_best: f64,
     pub final_first: f64,
     pub final_best: f64,
+    /// TM-score of the first regenerated (Cα-trace) template (0: none).
+    pub regen_first: f64,
+    /// Fraction of that template's residues within 3 Å of their own native Cα
+    /// (how often its register is right where its trace is).
+    pub regen_register: f64,
+    /// The same in the best register and direction ([`best_register_match`]).
+    pub regen_register_best: f64,
     pub n_reselected: usize,
     pub n_regenerated: usize,
     pub n_fitted: usize,
@@ -44,6 +51,9 @@ pub struct TemplateRow {
 }
 
 pub struct TemplateBenchOptions {
+    /// Split of `structures.tsv`: `test` for the benchmark, `validation` for
+    /// tuning (validation chains are in the library: treated as test-hard).
+    pub split: String,
     pub resolutions: Vec<f64>,
     pub limit: Option<usize>,
     /// Every n-th target (with `offset`), to spread a run over machines.
@@ -69,6 +79,43 @@ pub fn model_tm(model: &TemplateModel, native: &[Vec3]) -> f64 {
     tm_score_paired(&m, &r, native.len()).tm_score
 }
 
+/// Fraction of a model's residues whose Cα lies within 3 Å of the native Cα
+/// of the same residue.
+pub fn register_match(model: &TemplateModel, native: &[Vec3]) -> f64 {
+    let pairs = model.aligned_pairs();
+    let ok = pairs
+        .iter()
+        .filter(|(i, p)| native.get(*i).is_some_and(|n| (n - p).norm() < 3.0))
+        .count();
+    ok as f64 / pairs.len().max(1) as f64
+}
+
+/// The best [`register_match`] over every register and direction of the
+/// model's residues onto the native (residue i on native c ± i): how much of
+/// the trace follows the chain at all, whatever the threading chose.
+pub fn best_register_match(model: &TemplateModel, native: &[Vec3]) -> f64 {
+    let pairs = model.aligned_pairs();
+    let n = native.len() as i64;
+    let mut best = 0;
+    for reverse in [false, true] {
+        for c in -n..2 * n {
+            let ok = pairs
+                .iter()
+                .filter(|(i, p)| {
+                    let j = if reverse {
+                        c - *i as i64
+                    } else {
+                        c + *i as i64 - n
+                    };
+                    (0..n).contains(&j) && (native[j as usize] - p).norm() < 3.0
+                })
+                .count();
+            best = best.max(ok);
+        }
+    }
+    best as f64 / pairs.len().max(1) as f64
+}
+
 /// Runs the benchmark; `each` sees every row as it is made (progress, logs).
 pub fn run(
     data_dir: &Path,
@@ -81,7 +128,8 @@ pub fn run(
     let stats = LibraryStats::of(lib);
     let (a, b) = crate::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let detector = CaDetector::new(a, b)?;
-    let targets = super::select_targets(data_dir, "test", opts.stride, opts.offset, opts.limit)?;
+    let targets =
+        super::select_targets(data_dir, &opts.split, opts.stride, opts.offset, opts.limit)?;
     let mut rows = Vec::new();
     for t in &targets {
         let tc = super::TargetChain::load(data_dir, t)?;
@@ -90,7 +138,8 @@ pub fn run(
         let query = Query::new(&t.id, seq, &predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
-            exclude_identity: (t.split == "test-hard").then_some(opts.hard_identity),
+            exclude_identity: (t.split == "test-hard" || t.split == "validation")
+                .then_some(opts.hard_identity),
             ..SearchOptions::default()
         };
         let threading = thread(&query, lib, &stats, &search);
@@ -128,6 +177,10 @@ pub fn run(
             )?;
             let seconds_select = t2.elapsed().as_secs_f64();
             let ftms: Vec<f64> = sel.models.iter().map(|m| model_tm(m, native)).collect();
+            let regen = sel
+                .models
+                .iter()
+                .find(|m| m.source == crate::template::Source::Regenerated);
             let row = TemplateRow {
                 target: t.id.clone(),
                 split: t.split.clone(),
@@ -139,6 +192,9 @@ pub fn run(
                 thread_best: tms.iter().copied().fold(0.0, f64::max),
                 final_first: ftms.first().copied().unwrap_or(0.0),
                 final_best: ftms.iter().copied().fold(0.0, f64::max),
+                regen_first: regen.map_or(0.0, |m| model_tm(m, native)),
+                regen_register: regen.map_or(0.0, |m| register_match(m, native)),
+                regen_register_best: regen.map_or(0.0, |m| best_register_match(m, native)),
                 n_reselected: sel.n_reselected,
                 n_regenerated: sel.n_regenerated,
                 n_fitted: sel.n_fitted,
@@ -155,10 +211,10 @@ pub fn run(
 
 /// Rows as TSV (header first).
 pub fn rows_tsv(rows: &[TemplateRow]) -> String {
-    let mut s = String::from("target\tsplit\tresolution\tlength\tlabel\tcloud_trusted\tthread_first\tthread_best\tfinal_first\tfinal_best\tn_reselected\tn_regenerated\tn_fitted\tseconds_ca\tseconds_threading\tseconds_select\n");
+    let mut s = String::from("target\tsplit\tresolution\tlength\tlabel\tcloud_trusted\tthread_first\tthread_best\tfinal_first\tfinal_best\tregen_first\tregen_register\tregen_register_best\tn_reselected\tn_regenerated\tn_fitted\tseconds_ca\tseconds_threading\tseconds_select\n");
     for r in rows {
         s.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{:.2}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{:.2}\n",
             r.target,
             r.split,
             r.resolution,
@@ -169,6 +225,9 @@ pub fn rows_tsv(rows: &[TemplateRow]) -> String {
             r.thread_best,
             r.final_first,
             r.final_best,
+            r.regen_first,
+            r.regen_register,
+            r.regen_register_best,
             r.n_reselected,
             r.n_regenerated,
             r.n_fitted,
@@ -185,7 +244,7 @@ pub fn summary_markdown(rows: &[TemplateRow]) -> String {
     let mut out = String::from("| split | resolution | n | threading first | threading best of 40 | after Cα steps first | after Cα steps best of 40 | cloud trusted | seconds (Cα + threading + templates) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (split, r, sel) in super::groups(
         rows,
-        &["test-hard", "test-easy"],
+        &["test-hard", "test-easy", "validation"],
         |x| &x.split,
         |x| x.resolution,
     ) {

@@ -33,6 +33,9 @@ pub struct Args {
     /// Random traces per target in regeneration.
     #[arg(long, default_value_t = 20_000)]
     pub traces: usize,
+    /// Split to run: test (the benchmark) or validation (for tuning).
+    #[arg(long, default_value = "test")]
+    pub split: String,
     /// Output directory.
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -61,9 +64,15 @@ pub fn run_bench(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     let data = data_dir(&args.data)?;
     let (i, n) = shard(&args.shard)?;
     let lib = super::thread::load_library(args.library.as_deref())?;
+    anyhow::ensure!(
+        args.split == "test" || args.split == "validation",
+        "--split must be test or validation, got {}",
+        args.split
+    );
     let mut select = SelectOptions::default();
     select.regen.n_traces = args.traces;
     let opts = TemplateBenchOptions {
+        split: args.split.clone(),
         resolutions: args.resolutions.clone(),
         limit: args.limit,
         stride: n,

@@ -11,6 +11,7 @@
 
 pub mod contacts;
 pub mod regenerate;
+pub mod register;
 pub mod reselect;
 pub mod rigid_fit;
 pub mod select;

@@ -9,9 +9,10 @@
 //!    network ran), every threading template is superposed onto the cloud and
 //!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
 //!    CRscore > 0.5 (N_rank). N_gen = 40 − N_rank Cα traces are grown from the
-//!    cloud and threaded gaplessly ([`super::regenerate`]), ranked by a contact
-//!    map (a user's RR file, else the consensus of the top threading
-//!    templates) and then by density correlation.
+//!    cloud and threaded gaplessly ([`super::regenerate`]), the register chosen
+//!    by a contact map (a user's RR file, else the consensus of the top
+//!    threading templates), the side-chain density and the predicted secondary
+//!    structure ([`super::register`]), then ranked with the density correlation.
 //! 3. When the clouds disagree, the cloud is not trusted: the top threading
 //!    templates are fitted into the map as rigid bodies ([`super::rigid_fit`])
 //!    and the best 40 by density correlation kept.
@@ -26,7 +27,7 @@
 use std::time::Instant;
 
 use super::contacts::{consensus_from_templates, ContactMap};
-use super::regenerate::{regenerate_with_stats, RegenOptions, RegenStats};
+use super::regenerate::{regenerate_from, RegenInputs, RegenOptions, RegenStats};
 use super::reselect::{reselect, ReselectOptions};
 use super::rigid_fit::{ca_density_pcc, fit_all, FitOptions};
 use super::TemplateModel;
@@ -149,12 +150,25 @@ pub fn select_templates(
                 }
                 None => None,
             };
-            let (traces, stats) = regenerate_with_stats(
-                inp.cloud,
-                l,
-                contacts,
-                inp.map,
-                inp.resolution,
+            // The register score's secondary-structure term; the bundled
+            // predictor is checked by its own tests, so a failure only drops the term.
+            let ss = match crate::threading::ssp::SsPredictor::bundled() {
+                Ok(p) => Some(p.predict(inp.sequence)),
+                Err(e) => {
+                    log::warn!("templates: no predicted secondary structure ({e})");
+                    None
+                }
+            };
+            let (traces, stats) = regenerate_from(
+                &RegenInputs {
+                    cloud: inp.cloud,
+                    query_len: l,
+                    sequence: Some(inp.sequence),
+                    predicted_ss: ss.as_deref(),
+                    contacts,
+                    map: inp.map,
+                    resolution: inp.resolution,
+                },
                 n_gen,
                 &opts.regen,
             )?;
@@ -203,14 +217,17 @@ pub fn select_templates(
         }
     }
     // Re-selected templates first (by CRscore, the order `reselect` gave),
-    // then the rest by density PCC. The paper re-ranks all 40 by density PCC,
-    // but a full-length Cα trace fills the density better than a partial
-    // template that is right: on test-easy 1A6M (3 Å) that puts a trace of
-    // TM-score 0.18 first, ahead of the re-selected template of 0.88, and the
+    // then the regenerated traces in the order regeneration ranked them (by
+    // their register score, which the density PCC cannot see), then the rest
+    // by density PCC. The paper re-ranks all 40 by density PCC, but a
+    // full-length Cα trace fills the density better than a partial template
+    // that is right: on test-easy 1A6M (3 Å) that puts a trace of TM-score
+    // 0.18 first, ahead of the re-selected template of 0.88, and the
     // assembly's restraints come from the top of this list.
     let group = |m: &TemplateModel| match m.source {
         super::Source::Reselected => 0,
-        _ => 1,
+        super::Source::Regenerated => 1,
+        _ => 2,
     };
     models.sort_by(|a, b| {
         let k = |m: &TemplateModel| m.density_pcc.unwrap_or(f64::NEG_INFINITY);
@@ -219,6 +236,7 @@ pub fn select_templates(
                 .crscore
                 .unwrap_or(0.0)
                 .total_cmp(&a.crscore.unwrap_or(0.0)),
+            1 => std::cmp::Ordering::Equal,
             _ => k(b).total_cmp(&k(a)),
         })
     });
