@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::ca::detect::CaDetector;
-use crate::geom::tmscore::tm_score_paired;
+use crate::geom::tmscore::{tm_score_paired, TmScoreResult};
 use crate::gpu::Backend;
 use crate::template::select::{select_templates, SelectInputs, SelectOptions};
 use crate::template::TemplateModel;
@@ -64,19 +64,22 @@ pub struct TemplateBenchOptions {
     pub select: SelectOptions,
 }
 
-/// TM-score of a partial model against the native Cα (query order), by
-/// residue index, normalised by the native's length.
-pub fn model_tm(model: &TemplateModel, native: &[Vec3]) -> f64 {
+/// TM-score, RMSD and GDT-TS of a partial model against the native Cα (query
+/// order), by residue index, normalised by the native's length; `None` with
+/// fewer than 3 residues placed.
+pub fn model_scores(model: &TemplateModel, native: &[Vec3]) -> Option<TmScoreResult> {
     let (m, r): (Vec<Vec3>, Vec<Vec3>) = model
         .aligned_pairs()
         .into_iter()
         .filter(|(i, _)| *i < native.len())
         .map(|(i, p)| (p, native[i]))
         .unzip();
-    if m.len() < 3 {
-        return 0.0;
-    }
-    tm_score_paired(&m, &r, native.len()).tm_score
+    (m.len() >= 3).then(|| tm_score_paired(&m, &r, native.len()))
+}
+
+/// [`model_scores`]' TM-score (0 with fewer than 3 residues placed).
+pub fn model_tm(model: &TemplateModel, native: &[Vec3]) -> f64 {
+    model_scores(model, native).map_or(0.0, |s| s.tm_score)
 }
 
 /// Fraction of a model's residues whose Cα lies within 3 Å of the native Cα

@@ -53,16 +53,9 @@ fn data_dir(given: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn shard(s: &str) -> anyhow::Result<(usize, usize)> {
-    s.split_once('/')
-        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
-        .filter(|(a, b)| *b > 0 && a < b)
-        .with_context(|| format!("--shard must be I/N with 0 ≤ I < N, got {s}"))
-}
-
 pub fn run_bench(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     let data = data_dir(&args.data)?;
-    let (i, n) = shard(&args.shard)?;
+    let (i, n) = super::bench_harness::parse_shard(&args.shard)?;
     let lib = super::thread::load_library(args.library.as_deref())?;
     anyhow::ensure!(
         args.split == "test" || args.split == "validation",
@@ -162,7 +155,7 @@ pub struct BuildArgs {
 
 pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Result<()> {
     let data = data_dir(&args.data)?;
-    let (i, n) = shard(&args.shard)?;
+    let (i, n) = super::bench_harness::parse_shard(&args.shard)?;
     let lib = super::thread::load_library(args.library.as_deref())?;
     let backend = Backend::select(global.device)?;
     anyhow::ensure!(

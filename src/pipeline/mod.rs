@@ -616,21 +616,14 @@ fn threading_only(
     l: usize,
     n: usize,
 ) -> crate::template::select::Selection {
-    crate::template::select::Selection {
-        models: threading
-            .hits
-            .iter()
-            .take(n)
-            .map(|h| TemplateModel::from_hit(h, lib, l))
-            .collect(),
-        difficulty: threading.difficulty,
-        used_cloud: false,
-        n_reselected: 0,
-        n_regenerated: 0,
-        n_fitted: 0,
-        regen_stats: None,
-        seconds: 0.0,
-    }
+    let mut sel = crate::template::select::Selection::new(threading.difficulty);
+    sel.models = threading
+        .hits
+        .iter()
+        .take(n)
+        .map(|h| TemplateModel::from_hit(h, lib, l))
+        .collect();
+    sel
 }
 
 /// Threading with the library (empty library: no hits, Hard) plus HHsearch hits.

@@ -80,6 +80,22 @@ pub struct Selection {
     pub seconds: f64,
 }
 
+impl Selection {
+    /// No models yet; nothing done.
+    pub fn new(difficulty: Difficulty) -> Selection {
+        Selection {
+            models: Vec::new(),
+            difficulty,
+            used_cloud: false,
+            n_reselected: 0,
+            n_regenerated: 0,
+            n_fitted: 0,
+            regen_stats: None,
+            seconds: 0.0,
+        }
+    }
+}
+
 /// The stage's inputs.
 pub struct SelectInputs<'a> {
     pub sequence: &'a str,
@@ -117,16 +133,7 @@ pub fn select_templates(
         .iter()
         .map(|h| TemplateModel::from_hit(h, inp.library, l))
         .collect();
-    let mut out = Selection {
-        models: Vec::new(),
-        difficulty: inp.threading.difficulty,
-        used_cloud: false,
-        n_reselected: 0,
-        n_regenerated: 0,
-        n_fitted: 0,
-        regen_stats: None,
-        seconds: 0.0,
-    };
+    let mut out = Selection::new(inp.threading.difficulty);
     let mut models = Vec::new();
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;

@@ -33,7 +33,7 @@ use std::time::Instant;
 
 use self::maps::{MapSettings, ResolutionBin};
 use self::results::{Method, Row};
-use super::templates::model_tm;
+use super::templates::{model_scores, model_tm};
 use crate::geom::tmscore::{tm_score_paired, TmScoreResult};
 use crate::gpu::Backend;
 use crate::map::DensityMap;
@@ -387,17 +387,13 @@ fn run_map(
             Ok(f)
         });
     match fitted {
-        Ok(f) => {
-            let (m, n): (Vec<Vec3>, Vec<Vec3>) = f
-                .aligned_pairs()
-                .into_iter()
-                .filter(|(i, _)| *i < native.len())
-                .map(|(i, p)| (p, native[i]))
-                .unzip();
-            let s = tm_score_paired(&m, &n, native.len());
-            (r.tm, r.rmsd, r.gdt_ts) = (Some(s.tm_score), Some(s.rmsd), Some(s.gdt_ts));
-            r.template_first_tm = r.tm;
-        }
+        Ok(f) => match model_scores(&f, native) {
+            Some(s) => {
+                (r.tm, r.rmsd, r.gdt_ts) = (Some(s.tm_score), Some(s.rmsd), Some(s.gdt_ts));
+                r.template_first_tm = r.tm;
+            }
+            None => r.error = Some("the top template places fewer than 3 residues".into()),
+        },
         Err(e) => r.error = Some(format!("{e:#}")),
     }
     r.seconds = t0.elapsed().as_secs_f64() + r.seconds_templates.unwrap_or(0.0);

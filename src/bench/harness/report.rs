@@ -135,6 +135,13 @@ fn fmt_mean(x: &[f64], digits: usize) -> String {
     mean(x).map_or("–".into(), |m| format!("{m:.digits$}"))
 }
 
+/// (eTM-score, true TM-score) of mapfold's model 1 on each map.
+fn etm_tm_pairs<'a>(rows: impl Iterator<Item = &'a Row>) -> Vec<(f64, f64)> {
+    rows.filter(|r| r.method == Method::Mapfold && r.ok())
+        .filter_map(|r| Some((r.etm?, r.tm?)))
+        .collect()
+}
+
 /// What the table's header says about the run.
 pub struct RunInfo {
     pub command: String,
@@ -218,12 +225,7 @@ pub fn table_markdown(rows: &[Row], info: &RunInfo) -> String {
         let gr = s.values(Method::GreedyCa, |r| r.crscore);
         let (a, b): (Vec<f64>, Vec<f64>) = paired(&cr, &gr).into_iter().unzip();
         let p = paired_t_test(&a, &b).map_or("–".into(), |t| fmt_p(t.p));
-        let etm_tm: Vec<(f64, f64)> = s
-            .rows
-            .iter()
-            .filter(|r| r.method == Method::Mapfold && r.ok())
-            .filter_map(|r| Some((r.etm?, r.tm?)))
-            .collect();
+        let etm_tm = etm_tm_pairs(s.rows.iter().copied());
         let _ = writeln!(
             out,
             "| {} | {} | {} / {} ({p}) | {} → {} | {} | {} | {} | {} | {} | {} / {} / {} / {} |",
@@ -244,11 +246,7 @@ pub fn table_markdown(rows: &[Row], info: &RunInfo) -> String {
             fmt_mean(&of(Method::Mapfold, &|r| r.seconds_models), 1),
         );
     }
-    let all: Vec<(f64, f64)> = rows
-        .iter()
-        .filter(|r| r.method == Method::Mapfold && r.ok())
-        .filter_map(|r| Some((r.etm?, r.tm?)))
-        .collect();
+    let all = etm_tm_pairs(rows.iter());
     let _ = writeln!(
         out,
         "\neTM-score against true TM-score over all maps: Pearson {} (n = {}; the paper: 0.858).",
