@@ -158,6 +158,7 @@ pub fn run(
             .map(|m| model_tm(m, native))
             .collect();
         let only = tc.structure();
+        let predicted_ss = predictor.predict(seq);
         for &res in &opts.resolutions {
             let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
             let t1 = Instant::now();
@@ -175,6 +176,7 @@ pub fn run(
                     threading: &threading,
                     library: lib,
                     contacts: None,
+                    predicted_ss: Some(&predicted_ss),
                 },
                 &opts.select,
             )?;

@@ -430,6 +430,7 @@ pub fn build(
                         threading: &threading,
                         library: &lib,
                         contacts: contacts.as_ref(),
+                        predicted_ss: Some(&predictor.predict(&sequence)),
                     },
                     &sel_opts,
                 )?

@@ -108,6 +108,9 @@ pub struct SelectInputs<'a> {
     pub library: &'a Library,
     /// A user's contact prediction (CASP RR); the template consensus otherwise.
     pub contacts: Option<&'a ContactMap>,
+    /// Predicted secondary structure (H, E, C probabilities per residue), for
+    /// the register score of regenerated traces; `None` leaves that term out.
+    pub predicted_ss: Option<&'a [[f32; 3]]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,21 +160,12 @@ pub fn select_templates(
                 }
                 None => None,
             };
-            // The register score's secondary-structure term; the bundled
-            // predictor is checked by its own tests, so a failure only drops the term.
-            let ss = match crate::threading::ssp::SsPredictor::bundled() {
-                Ok(p) => Some(p.predict(inp.sequence)),
-                Err(e) => {
-                    log::warn!("templates: no predicted secondary structure ({e})");
-                    None
-                }
-            };
             let (traces, stats) = regenerate_from(
                 &RegenInputs {
                     cloud: inp.cloud,
                     query_len: l,
                     sequence: Some(inp.sequence),
-                    predicted_ss: ss.as_deref(),
+                    predicted_ss: inp.predicted_ss,
                     contacts,
                     map: inp.map,
                     resolution: inp.resolution,
