@@ -47,7 +47,8 @@ pub struct BuildBenchOptions {
     pub build: BuildOptions,
 }
 
-fn ca_tm(model: &[Vec3], native: &[Vec3]) -> crate::geom::tmscore::TmScoreResult {
+/// Model Cα against the native by residue index, normalised by the native's length.
+pub fn ca_tm(model: &[Vec3], native: &[Vec3]) -> crate::geom::tmscore::TmScoreResult {
     let n = model.len().min(native.len());
     tm_score_paired(&model[..n], &native[..n], native.len())
 }
@@ -122,23 +123,6 @@ pub fn run(
     Ok(rows)
 }
 
-/// Pearson correlation of two samples (0 when either is constant).
-pub fn pearson(xy: &[(f64, f64)]) -> f64 {
-    let n = xy.len() as f64;
-    if xy.len() < 2 {
-        return 0.0;
-    }
-    let mx = xy.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = xy.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxy: f64 = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let sxx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let syy: f64 = xy.iter().map(|p| (p.1 - my).powi(2)).sum();
-    if sxx <= 0.0 || syy <= 0.0 {
-        return 0.0;
-    }
-    sxy / (sxx * syy).sqrt()
-}
-
 pub fn rows_tsv(rows: &[BuildRow]) -> String {
     let mut s = String::from("target\tsplit\tresolution\tlength\tlabel\ttm\trmsd\tgdt_ts\tetm\tbest_model_tm\tseconds_ca\tseconds_templates\tseconds_assembly\tseconds_models\n");
     for r in rows {
@@ -189,9 +173,9 @@ pub fn summary_markdown(rows: &[BuildRow]) -> String {
     let firsts: Vec<(f64, f64)> = rows.iter().map(|r| (r.etm, r.tm)).collect();
     out.push_str(&format!(
         "\neTM-score vs true TM-score: Pearson {:.3} over model 1 of each run ({} runs), {:.3} over all models ({}).\n",
-        pearson(&firsts),
+        super::harness::stats::pearson(&firsts).unwrap_or(0.0),
         firsts.len(),
-        pearson(&all),
+        super::harness::stats::pearson(&all).unwrap_or(0.0),
         all.len()
     ));
     out

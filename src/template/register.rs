@@ -17,7 +17,7 @@
 //!    otherwise), compared with the predicted helix/strand/coil probabilities
 //!    P_r of the residues: the Pearson correlation of the one-hot states with
 //!    the probabilities over the 3m entries of the m covered positions,
-//!    (N·ΣP_r[g_p] − m²) / √((N·m − m²)(N·ΣP² − m²)), N = 3m.
+//!    (N·ΣP_r(g_p) − m²) / √((N·m − m²)(N·ΣP² − m²)), N = 3m.
 //!
 //! Both sums over the residues and over the trace come from prefix sums; only
 //! the cross term costs O(m) per register.

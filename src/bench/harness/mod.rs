@@ -33,8 +33,9 @@ use std::time::Instant;
 
 use self::maps::{MapSettings, ResolutionBin};
 use self::results::{Method, Row};
+use super::build::ca_tm;
 use super::templates::{model_scores, model_tm};
-use crate::geom::tmscore::{tm_score_paired, TmScoreResult};
+use crate::geom::tmscore::TmScoreResult;
 use crate::gpu::Backend;
 use crate::map::DensityMap;
 use crate::pipeline::{build, BuildOptions, BuildReport};
@@ -258,17 +259,8 @@ enum MapSource {
     Real(PathBuf, Option<f64>),
 }
 
-/// Model Cα against the native by residue index, normalised by the native's length.
-fn score_ca(model: &[Vec3], native: &[Vec3]) -> TmScoreResult {
-    let n = model.len().min(native.len());
-    tm_score_paired(&model[..n], &native[..n], native.len())
-}
-
 fn score_file(path: &Path, native: &[Vec3]) -> anyhow::Result<TmScoreResult> {
-    Ok(score_ca(
-        &crate::io::read_structure(path)?.ca_coords(),
-        native,
-    ))
+    Ok(ca_tm(&crate::io::read_structure(path)?.ca_coords(), native))
 }
 
 /// (first, best) template TM-score of a run's templates.
