@@ -8,13 +8,17 @@
 //! - [`templates`]: first and best template TM-scores before and after the Cα-based steps.
 //! - [`harness`]: `mapfold bench`, the paper's Table 1 with baselines, plots and shards.
 //! - [`plot`]: SVG and PNG scatter plots of the results.
+//! - [`rank`]: choosing model 1 and calibrating the eTM-score on tuning runs.
+//! - [`weights`]: fitting eq. 5's weights on the decoys of tuning runs.
 
 pub mod build;
 pub mod ca;
 pub mod cnn;
 pub mod harness;
 pub mod plot;
+pub mod rank;
 pub mod templates;
+pub mod weights;
 
 use std::path::{Path, PathBuf};
 
@@ -36,14 +40,23 @@ impl Target {
 }
 
 /// Splits a `--split` name stands for: `test` is test-hard plus test-easy,
-/// `all` every split; anything else names one split.
+/// `all` every split, `train-homologs` the train chains ([`TRAIN_HOMOLOGS`]);
+/// anything else names one split.
 pub fn split_members(split: &str) -> Vec<&str> {
     match split {
         "test" => vec!["test-hard", "test-easy"],
         "all" => vec!["train", "validation", "test-hard", "test-easy"],
+        TRAIN_HOMOLOGS => vec!["train"],
         s => vec![s],
     }
 }
+
+/// Train chains whose 30 %-identity cluster has other members: targets with
+/// homologous templates, the tuning set for the Easy setting. Every validation
+/// chain is alone in its cluster, so validation alone cannot stand in for
+/// test-easy. (The Cα network and the force-field statistics were fitted on
+/// train, so these chains flatter the Cα stage a little.)
+pub const TRAIN_HOMOLOGS: &str = "train-homologs";
 
 /// The chains of `split` (see [`split_members`]) in file order, from
 /// `data_dir/structures.tsv`. An unknown split or a malformed table is an error
@@ -64,6 +77,12 @@ pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileErr
             .ok_or_else(|| FileError::format(&path, format!("no '{name}' column")))
     };
     let (c_id, c_len, c_split) = (col("id")?, col("length")?, col("split")?);
+    // Only `train-homologs` needs the cluster size; other splits read tables without it.
+    let c_cluster = if split == TRAIN_HOMOLOGS {
+        Some(col("cluster30_size")?)
+    } else {
+        None
+    };
     let wanted = split_members(split);
     let mut known = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -76,7 +95,11 @@ pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileErr
         };
         let s = field(c_split)?;
         known.insert(s.to_string());
-        if wanted.contains(&s) {
+        let in_cluster = match c_cluster {
+            Some(c) => field(c)?.parse::<usize>().unwrap_or(1) > 1,
+            None => true,
+        };
+        if wanted.contains(&s) && in_cluster {
             let length = field(c_len)?
                 .parse()
                 .map_err(|_| FileError::format(&path, format!("line {}: bad length", n + 2)))?;
@@ -91,7 +114,7 @@ pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileErr
         return Err(FileError::format(
             &path,
             format!(
-                "no chains in split '{split}' (splits: {}, or test, all)",
+                "no chains in split '{split}' (splits: {}, or test, all, {TRAIN_HOMOLOGS})",
                 known.into_iter().collect::<Vec<_>>().join(", ")
             ),
         ));

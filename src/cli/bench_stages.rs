@@ -58,8 +58,8 @@ pub fn run_bench(args: &Args, global: &super::Global) -> anyhow::Result<()> {
     let (i, n) = super::bench_harness::parse_shard(&args.shard)?;
     let lib = super::thread::load_library(args.library.as_deref())?;
     anyhow::ensure!(
-        args.split == "test" || args.split == "validation",
-        "--split must be test or validation, got {}",
+        ["test", "validation", crate::bench::TRAIN_HOMOLOGS].contains(&args.split.as_str()),
+        "--split must be test, validation or train-homologs, got {}",
         args.split
     );
     let mut select = SelectOptions::default();
@@ -159,8 +159,8 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
     let lib = super::thread::load_library(args.library.as_deref())?;
     let backend = Backend::select(global.device)?;
     anyhow::ensure!(
-        args.split == "test" || args.split == "validation",
-        "--split must be test or validation, got {}",
+        ["test", "validation", crate::bench::TRAIN_HOMOLOGS].contains(&args.split.as_str()),
+        "--split must be test, validation or train-homologs, got {}",
         args.split
     );
     let weights = match &args.weights {
@@ -204,6 +204,10 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
     let tsv = args.output.join("build_results.tsv");
     let md = args.output.join("build_summary.md");
     crate::io::write_atomically(&tsv, crate::bench::build::rows_tsv(&rows).as_bytes())?;
+    crate::io::write_atomically(
+        &args.output.join("models.tsv"),
+        crate::bench::build::models_tsv(&rows).as_bytes(),
+    )?;
     let summary = crate::bench::build::summary_markdown(&rows);
     crate::io::write_atomically(&md, summary.as_bytes())?;
     let seconds = t0.elapsed().as_secs_f64();
@@ -218,5 +222,159 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         print!("{summary}");
         println!("{} rows in {seconds:.0} s; {}", rows.len(), tsv.display());
     }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WeightsArgs {
+    /// Output directories of `mapfold bench build --split validation|train-homologs`.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Data directory [default: $MAPFOLD_DATA or ../shared/data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Starting weights as JSON [default: the built-in defaults].
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// A run scores a weight set by the mean TM-score of its TOP lowest-energy decoys.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// The weights to fit (bond, angle, torsion, pair, contact, burial, rg, clash, temp, em, cnn).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pair,contact,burial,rg,temp,em,cnn"
+    )]
+    pub fit: Vec<String>,
+    /// Where the fitted weights go (JSON for `--weights`).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+}
+
+/// `mapfold bench weights`: fits eq. 5's weights on the decoys of tuning runs
+/// ([`crate::bench::weights`]), with a two-fold check by target.
+pub fn run_weights(args: &WeightsArgs) -> anyhow::Result<()> {
+    use crate::bench::weights::{as_vector, fit, is_term, load_run, objective, RunDecoys};
+    let data = data_dir(&args.data)?;
+    if let Some(bad) = args.fit.iter().find(|t| !is_term(t)) {
+        anyhow::bail!("--fit: no weight named '{bad}'");
+    }
+    let terms: Vec<&str> = args.fit.iter().map(|s| s.as_str()).collect();
+    let start = match &args.weights {
+        Some(p) => serde_json::from_str(&crate::io::read_text(p)?)
+            .with_context(|| format!("{}: not a weights JSON", p.display()))?,
+        None => crate::assembly::energy::Weights::default(),
+    };
+    let mut runs: Vec<RunDecoys> = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    for dir in &args.runs {
+        let rd = dir.join("runs");
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&rd)
+            .with_context(|| {
+                format!(
+                    "{}: cannot read (not a `bench build` output?)",
+                    rd.display()
+                )
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("out/decoys.bin").exists())
+            .collect();
+        entries.sort();
+        for run in entries {
+            let name = run
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            // `bench build` names a run TARGET_RESOLUTION.
+            let target = name
+                .rsplit_once('_')
+                .map_or(name.as_str(), |x| x.0)
+                .to_string();
+            let r = load_run(&data, &run, &target)
+                .with_context(|| format!("{}: cannot load the run", run.display()))?;
+            log::info!("{}: {} decoys ({})", r.name, r.tm.len(), r.label);
+            runs.push(r);
+            targets.push(target);
+        }
+    }
+    anyhow::ensure!(
+        !runs.is_empty(),
+        "no finished runs under the given directories"
+    );
+    let top = args.top;
+    let all: Vec<&RunDecoys> = runs.iter().collect();
+    let fitted = fit(&all, &start, &terms, top);
+    // Two-fold check: fit on half the targets, score on the other half.
+    let mut uniq: Vec<&String> = targets.iter().collect();
+    uniq.sort();
+    uniq.dedup();
+    let fold = |k: usize| -> Vec<&RunDecoys> {
+        runs.iter()
+            .zip(&targets)
+            .filter(|(_, t)| uniq.iter().position(|u| u == t).unwrap_or(0) % 2 == k)
+            .map(|(r, _)| r)
+            .collect()
+    };
+    let (f0, f1) = (fold(0), fold(1));
+    let w0 = fit(&f0, &start, &terms, top);
+    let w1 = fit(&f1, &start, &terms, top);
+    let held_start = (objective(&f1, &as_vector(&start), top) * f1.len() as f64
+        + objective(&f0, &as_vector(&start), top) * f0.len() as f64)
+        / runs.len() as f64;
+    let held_fit = (objective(&f1, &as_vector(&w0), top) * f1.len() as f64
+        + objective(&f0, &as_vector(&w1), top) * f0.len() as f64)
+        / runs.len() as f64;
+    let mut lines = vec![format!(
+        "runs {} ({} targets); mean TM of the {top} lowest-energy decoys: start {:.4}, fitted {:.4}; held-out halves: start {:.4}, fitted {:.4}",
+        runs.len(),
+        uniq.len(),
+        objective(&all, &as_vector(&start), top),
+        objective(&all, &as_vector(&fitted), top),
+        held_start,
+        held_fit
+    )];
+    for label in ["Easy", "Hard"] {
+        let sub: Vec<&RunDecoys> = runs.iter().filter(|r| r.label == label).collect();
+        if !sub.is_empty() {
+            lines.push(format!(
+                "{label} ({} runs): start {:.4}, fitted {:.4}",
+                sub.len(),
+                objective(&sub, &as_vector(&start), top),
+                objective(&sub, &as_vector(&fitted), top)
+            ));
+        }
+    }
+    lines.push(format!(
+        "fitted weights: {}",
+        serde_json::to_string(&fitted)?
+    ));
+    lines.push(format!("half 0 fit: {}", serde_json::to_string(&w0)?));
+    lines.push(format!("half 1 fit: {}", serde_json::to_string(&w1)?));
+    for l in &lines {
+        println!("{l}");
+    }
+    crate::io::write_atomically(
+        &args.output,
+        serde_json::to_string_pretty(&fitted)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RankArgs {
+    /// `models.tsv` files of `mapfold bench build` runs (validation or train-homologs).
+    #[arg(required = true)]
+    pub models: Vec<PathBuf>,
+}
+
+/// `mapfold bench rank`: prints [`crate::bench::rank::report`] for the pooled models.
+pub fn run_rank(args: &RankArgs) -> anyhow::Result<()> {
+    let mut all = Vec::new();
+    for p in &args.models {
+        all.extend(crate::bench::rank::read_models(p)?);
+    }
+    anyhow::ensure!(!all.is_empty(), "no models in the given files");
+    print!("{}", crate::bench::rank::report(&all));
     Ok(())
 }
