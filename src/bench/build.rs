@@ -28,6 +28,8 @@ pub struct BuildRow {
     pub etm: f64,
     /// (eTM-score, true TM-score) of every model.
     pub etm_vs_tm: Vec<(f64, f64)>,
+    /// One `models.tsv` line per model: what the ranking could use, and the truth.
+    pub model_lines: Vec<String>,
     pub best_model_tm: f64,
     pub seconds_ca: f64,
     pub seconds_templates: f64,
@@ -91,11 +93,30 @@ pub fn run(
             let out = dir.join("out");
             let report = build(&map_path, &seq_path, &out, &o)?;
             let mut etm_vs_tm = Vec::new();
+            let mut model_lines = Vec::new();
             let mut first = None;
-            for m in &report.models {
+            for (rank, m) in report.models.iter().enumerate() {
                 let model = crate::io::read_structure(&out.join(&m.file))?;
                 let r = ca_tm(&model.ca_coords(), native);
                 etm_vs_tm.push((m.etm_score, r.tm_score));
+                let lpcc = m.local_pcc.iter().sum::<f64>() / m.local_pcc.len().max(1) as f64;
+                model_lines.push(format!(
+                    "{}\t{}\t{res}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{lpcc:.4}\t{}",
+                    t.id,
+                    t.split,
+                    report.difficulty,
+                    rank + 1,
+                    r.tm_score,
+                    m.etm_score,
+                    m.etm_eq8,
+                    m.cluster,
+                    m.cluster_size,
+                    m.cluster_rmsd,
+                    m.confidence,
+                    m.crscore,
+                    m.energy,
+                    m.template_agreement.map_or("NA".into(), |a| format!("{a:.4}")),
+                ));
                 first.get_or_insert((r, m.etm_score));
             }
             let (r1, etm) = first.ok_or_else(|| anyhow::anyhow!("{}: no model", t.id))?;
@@ -111,6 +132,7 @@ pub fn run(
                 etm,
                 best_model_tm: etm_vs_tm.iter().map(|x| x.1).fold(0.0, f64::max),
                 etm_vs_tm,
+                model_lines,
                 seconds_ca: report.timings.ca,
                 seconds_templates: report.timings.templates,
                 seconds_assembly: report.timings.assembly,
@@ -121,6 +143,18 @@ pub fn run(
         }
     }
     Ok(rows)
+}
+
+/// Every model of every run with its ranking features and true TM-score.
+pub fn models_tsv(rows: &[BuildRow]) -> String {
+    let mut s = String::from("target\tsplit\tresolution\tlabel\trank\ttm\tetm\tetm_eq8\tcluster\tcluster_size\tcluster_rmsd\tconfidence\tcrscore\tenergy\tlocal_pcc\ttemplate_agreement\n");
+    for r in rows {
+        for l in &r.model_lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    s
 }
 
 pub fn rows_tsv(rows: &[BuildRow]) -> String {
@@ -149,7 +183,7 @@ pub fn rows_tsv(rows: &[BuildRow]) -> String {
 
 pub fn summary_markdown(rows: &[BuildRow]) -> String {
     let mut out = String::from("| split | resolution | n | model 1 TM-score | TM > 0.5 | RMSD (Å) | best of 5 TM | seconds: Cα / templates / assembly / models |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    let splits = ["test-hard", "test-easy", "validation"];
+    let splits = ["test-hard", "test-easy", "validation", "train"];
     for (split, r, sel) in super::groups(rows, &splits, |x| &x.split, |x| x.resolution) {
         let n = sel.len() as f64;
         let mean = |f: &dyn Fn(&BuildRow) -> f64| sel.iter().map(|x| f(x)).sum::<f64>() / n;

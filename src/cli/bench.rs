@@ -36,6 +36,10 @@ pub enum BenchCommand {
     Templates(super::bench_stages::Args),
     /// The whole pipeline on the test chains: model 1 TM-score, RMSD, eTM-score against the truth, seconds per stage.
     Build(super::bench_stages::BuildArgs),
+    /// Fit the force-field weights (eq. 5) on the decoys of `bench build` tuning runs.
+    Weights(super::bench_stages::WeightsArgs),
+    /// Compare rules for choosing model 1 and fit the eTM-score calibration on `models.tsv` of tuning runs.
+    Rank(super::bench_stages::RankArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -190,6 +194,8 @@ pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<()> {
         Some(BenchCommand::Cnn(a)) => run_cnn(a, global),
         Some(BenchCommand::Templates(a)) => super::bench_stages::run_bench(a, global),
         Some(BenchCommand::Build(a)) => super::bench_stages::run_build_bench(a, global),
+        Some(BenchCommand::Weights(a)) => super::bench_stages::run_weights(a),
+        Some(BenchCommand::Rank(a)) => super::bench_stages::run_rank(a),
     }
 }
 

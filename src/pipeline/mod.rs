@@ -128,15 +128,17 @@ pub struct Timings {
     pub models: f64,
 }
 
+/// `.stages/ca.json`: what the Cα stage found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CaMarker {
-    n_atoms: usize,
-    agreement: Option<f64>,
-    consensus: bool,
-    trusted: bool,
-    resolution: f64,
-    resolution_estimated: bool,
-    seconds: f64,
+pub(crate) struct CaMarker {
+    pub(crate) n_atoms: usize,
+    pub(crate) agreement: Option<f64>,
+    /// The two networks agree: eq. 7's term is on.
+    pub(crate) consensus: bool,
+    pub(crate) trusted: bool,
+    pub(crate) resolution: f64,
+    pub(crate) resolution_estimated: bool,
+    pub(crate) seconds: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,7 +167,20 @@ struct AssemblyMarker {
 pub struct ModelReport {
     pub file: String,
     pub etm_score: f64,
+    /// SPICKER's order of the model's cluster (1: the most neighbours).
+    pub cluster: usize,
     pub cluster_size: usize,
+    /// ⟨RMSD⟩ of the cluster's decoys to its centroid (Å), eq. 9.
+    pub cluster_rmsd: f64,
+    /// C_m of eq. 9.
+    pub confidence: f64,
+    /// TM-score of the model to its first template from threading (not a Cα
+    /// trace), over the residues that template covers, normalised by the
+    /// sequence length; `None` without such a template.
+    pub template_agreement: Option<f64>,
+    /// Eq. 8 as the paper has it; `etm_score` is its calibration
+    /// ([`crate::quality::etm::calibrated`]).
+    pub etm_eq8: f64,
     pub crscore: f64,
     pub energy: f64,
     pub energy_terms: crate::assembly::energy::Terms,
@@ -195,7 +210,7 @@ fn stage_path(out: &Path, name: &str) -> PathBuf {
     out.join(".stages").join(format!("{name}.json"))
 }
 
-fn read_marker<T: for<'de> Deserialize<'de>>(out: &Path, name: &str) -> Option<T> {
+pub(crate) fn read_marker<T: for<'de> Deserialize<'de>>(out: &Path, name: &str) -> Option<T> {
     let text = std::fs::read_to_string(stage_path(out, name)).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -475,39 +490,15 @@ pub fn build(
     }
 
     // 4. Assembly.
-    let ss = predictor.predict_states(&sequence);
-    // Restraints from the top 10 templates, leaving out Cα-trace templates
-    // when there are others: a trace in the wrong register restrains the chain
-    // to the wrong fold. On 6 validation chains at 8 Å (20 sweeps) model 1
-    // went from TM 0.216 to 0.289 (one chain 0.21 → 0.68, the rest within 0.02).
-    let real: Vec<TemplateModel> = templates
-        .iter()
-        .filter(|t| t.source != crate::template::Source::Regenerated)
-        .take(10)
-        .cloned()
-        .collect();
-    let top: Vec<TemplateModel> = if real.is_empty() {
-        templates.iter().take(10).cloned().collect()
-    } else {
-        real
-    };
-    let ff = ForceField::new(
-        KnowledgeStats::bundled(),
-        opts.weights,
-        &sequence,
-        ss,
-        template_restraints(&top, l, 10.0),
-    );
-    let cnn_cloud = ca_marker.consensus.then_some(&cloud.points[..]);
+    let ff = force_field(&sequence, &predictor, &templates, opts.weights);
     let em = if opts.ignore_map {
         None
     } else {
-        Some(EmField::new(
+        Some(em_field(
             &map,
-            resolution.max(4.0),
-            cnn_cloud,
-            opts.weights.em,
-            opts.weights.cnn,
+            resolution,
+            ca_marker.consensus.then_some(&cloud.points[..]),
+            opts.weights,
             opts.backend,
         )?)
     };
@@ -590,6 +581,7 @@ pub fn build(
         resolution,
         &cloud,
         &sequence,
+        &templates,
         &decoys,
         out,
         opts,
@@ -600,6 +592,72 @@ pub fn build(
     crate::io::write_atomically(&out.join("report.json"), text.as_bytes())?;
     write_marker(out, "models", &json!({"models": report.models.len()}))?;
     Ok(report)
+}
+
+/// TM-score of `model` against `t` over the residues `t` covers, paired by
+/// residue index and normalised by the whole sequence length.
+fn template_tm(model: &[Vec3], t: &TemplateModel) -> f64 {
+    let (a, b): (Vec<Vec3>, Vec<Vec3>) = model
+        .iter()
+        .zip(&t.ca)
+        .filter_map(|(m, c)| c.map(|c| (*m, c)))
+        .unzip();
+    if a.len() < 3 {
+        return 0.0;
+    }
+    crate::geom::tmscore::tm_score_paired(&a, &b, model.len()).tm_score
+}
+
+/// The assembly's force field (eq. 5 without the map term) for `sequence`
+/// with restraints from `templates`.
+pub fn force_field(
+    sequence: &str,
+    predictor: &crate::threading::ssp::SsPredictor,
+    templates: &[TemplateModel],
+    weights: Weights,
+) -> ForceField {
+    // Restraints from the top 10 templates, leaving out Cα-trace templates
+    // when there are others: a trace in the wrong register restrains the chain
+    // to the wrong fold. On 6 validation chains at 8 Å (20 sweeps) model 1
+    // went from TM 0.216 to 0.289 (one chain 0.21 → 0.68, the rest within 0.02).
+    let real: Vec<TemplateModel> = templates
+        .iter()
+        .filter(|t| t.source != crate::template::Source::Regenerated)
+        .take(10)
+        .cloned()
+        .collect();
+    let top: Vec<TemplateModel> = if real.is_empty() {
+        templates.iter().take(10).cloned().collect()
+    } else {
+        real
+    };
+    let l = sequence.chars().count();
+    ForceField::new(
+        KnowledgeStats::bundled(),
+        weights,
+        sequence,
+        predictor.predict_states(sequence),
+        template_restraints(&top, l, 10.0),
+    )
+}
+
+/// The assembly's map term (eq. 6, and eq. 7 when `consensus_cloud` is given)
+/// at max(R, 4 Å) (module doc).
+pub fn em_field(
+    map: &DensityMap,
+    resolution: f64,
+    consensus_cloud: Option<&[Vec3]>,
+    weights: Weights,
+    backend: Backend,
+) -> Result<EmField, BuildError> {
+    Ok(EmField::new(
+        map,
+        resolution.max(4.0),
+        consensus_cloud,
+        weights.em,
+        weights.cnn,
+        backend,
+    )?)
 }
 
 fn empty_cloud() -> CaCloud {
@@ -671,6 +729,7 @@ fn finish_models(
     resolution: f64,
     cloud: &CaCloud,
     sequence: &str,
+    templates: &[TemplateModel],
     decoys: &[(f64, Vec<Vec3>)],
     out: &Path,
     opts: &BuildOptions,
@@ -729,8 +788,20 @@ fn finish_models(
         .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
     let tm = crate::quality::etm::model_tm_matrix(&refined)
         .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
-    let etm = crate::quality::etm::etm_scores(&conf, &tm)
+    let etm_eq8 = crate::quality::etm::etm_scores(&conf, &tm)
         .map_err(|e| BuildError::Other(format!("eTM-score: {e}")))?;
+    let first_threaded = templates
+        .iter()
+        .find(|t| t.source != crate::template::Source::Regenerated);
+    let agreement: Vec<Option<f64>> = refined
+        .iter()
+        .map(|ca| first_threaded.map(|t| template_tm(ca, t)))
+        .collect();
+    let etm: Vec<f64> = etm_eq8
+        .iter()
+        .zip(&agreement)
+        .map(|(&e, a)| crate::quality::etm::calibrated(e, a.unwrap_or(0.0)))
+        .collect();
     let stats = crate::fullatom::bundled().map_err(BuildError::Other)?;
     let mut structures = Vec::new();
     let mut lpcc = Vec::new();
@@ -743,9 +814,12 @@ fn finish_models(
     }
     let lconf = crate::quality::local::local_confidence(&lpcc, &etm, &refined)
         .map_err(|e| BuildError::Other(format!("local confidence: {e}")))?;
-    // Rank by eTM-score.
-    let mut order: Vec<usize> = (0..refined.len()).collect();
-    order.sort_by(|&a, &b| etm[b].total_cmp(&etm[a]));
+    // Models keep SPICKER's order (cluster 1 has the most neighbours), as in
+    // the paper: on our tuning runs (34 validation, 20 train-homolog) model 1
+    // by cluster order scored TM 0.298 (Hard) and 0.846 (Easy) against 0.296
+    // and 0.802 when ranked by eq. 8's eTM-score, which prefers chains that
+    // fill the density in the wrong register (BENCHMARKS.md).
+    let order: Vec<usize> = (0..refined.len()).collect();
     let mut reports = Vec::new();
     for (rank, &k) in order.iter().enumerate() {
         let mut s = structures[k].clone();
@@ -766,7 +840,12 @@ fn finish_models(
         reports.push(ModelReport {
             file: format!("{stem}.pdb"),
             etm_score: etm[k],
+            cluster: k + 1,
             cluster_size: clustering.clusters[k].size(),
+            cluster_rmsd: clustering.clusters[k].mean_rmsd,
+            confidence: conf[k],
+            template_agreement: agreement[k],
+            etm_eq8: etm_eq8[k],
             crscore: crscores[k],
             energy: terms.total(),
             energy_terms: terms,

@@ -24,6 +24,17 @@
 //! CRscore only. With CRscore ∈ [0, 1], C_m ∈ [0, 1] and eTM ∈ [0.18, 1]; the
 //! functions clamp their results to [0, 1] so that a CRscore slightly out of
 //! range cannot give an impossible TM-score.
+//!
+//! **Calibration (ours, not the paper's).** On our tuning runs eq. 8 alone
+//! overstates poor models (true TM ≈ 1.45·eTM − 0.37) and cannot tell a chain
+//! that fills the density in the wrong sequence register from the right one:
+//! CRscore ignores the register. The TM-score of the model to its first
+//! template that came from threading (not a Cα trace), A_m, carries that
+//! information. [`calibrated`] maps (eq. 8, A_m) to the reported eTM-score
+//! by a least-squares line fitted on the decoy models of 34 validation runs
+//! and 20 train-homolog runs (`mapfold bench rank`, BENCHMARKS.md): Pearson
+//! with the true TM-score 0.812 for eq. 8 alone, 0.897 calibrated (two-fold
+//! by target, held out).
 
 use crate::cluster::Clustering;
 use crate::geom::tmscore::tm_score_paired;
@@ -102,6 +113,18 @@ pub fn etm_scores(confidence: &[f64], tm: &[Vec<f64>]) -> Result<Vec<f64>, EtmEr
         .collect())
 }
 
+/// Coefficients of [`calibrated`]: intercept, eq. 8, template agreement.
+/// Fitted by `mapfold bench rank` (module doc).
+pub const CALIBRATION: [f64; 3] = [-0.143, 0.768, 0.443];
+
+/// The reported eTM-score: eq. 8's value `etm_eq8` and the model's TM-score
+/// to its first threading-derived template `agreement` (0 when there is
+/// none) on the fitted line [`CALIBRATION`], clamped to [0, 1].
+pub fn calibrated(etm_eq8: f64, agreement: f64) -> f64 {
+    let [a, b, c] = CALIBRATION;
+    (a + b * etm_eq8 + c * agreement).clamp(0.0, 1.0)
+}
+
 /// TM_mn for eq. 8: TM-scores between Cα traces of one sequence (paired by
 /// index), `tm[m][n]` = model m scored against model n, normalised by the length.
 pub fn model_tm_matrix(models: &[Vec<Vec3>]) -> Result<Vec<Vec<f64>>, EtmError> {
@@ -171,6 +194,17 @@ mod tests {
         assert!((c - 0.9 / 1.3).abs() < 1e-12);
         assert!(etm_scores(&[0.5], &tm).is_err());
         assert!(confidence(f64::NAN, 1, 1.0, 1).is_err());
+    }
+
+    #[test]
+    fn calibration_rewards_agreement_with_the_templates() {
+        // Same eq. 8 value, a model that agrees with its template and one that does not.
+        assert!(calibrated(0.7, 0.8) > calibrated(0.7, 0.2));
+        assert!(calibrated(0.8, 0.0) > calibrated(0.5, 0.0));
+        assert_eq!(calibrated(0.0, 0.0), 0.0);
+        // By hand: −0.143 + 0.768·0.6 + 0.443·0.5 = 0.5393; clamped above 1.
+        assert!((calibrated(0.6, 0.5) - 0.5393).abs() < 1e-12);
+        assert_eq!(calibrated(1.0, 1.0), 1.0);
     }
 
     #[test]
