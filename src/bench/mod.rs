@@ -64,18 +64,8 @@ pub const TRAIN_HOMOLOGS: &str = "train-homologs";
 pub fn read_targets(data_dir: &Path, split: &str) -> Result<Vec<Target>, FileError> {
     let path = data_dir.join("structures.tsv");
     let text = crate::io::read_text(&path)?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| FileError::format(&path, "empty file"))?
-        .split('\t')
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| FileError::format(&path, format!("no '{name}' column")))
-    };
+    let (header, lines) = crate::io::tsv::header(&path, &text)?;
+    let col = |name: &str| header.col(name);
     let (c_id, c_len, c_split) = (col("id")?, col("length")?, col("split")?);
     // Only `train-homologs` needs the cluster size; other splits read tables without it.
     let c_cluster = if split == TRAIN_HOMOLOGS {

@@ -30,18 +30,8 @@ pub struct ModelLine {
 /// Reads a `models.tsv` written by `mapfold bench build`.
 pub fn read_models(path: &Path) -> Result<Vec<ModelLine>, FileError> {
     let text = crate::io::read_text(path)?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| FileError::format(path, "empty file"))?
-        .split('\t')
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| FileError::format(path, format!("no '{name}' column")))
-    };
+    let (header, lines) = crate::io::tsv::header(path, &text)?;
+    let col = |name: &str| header.col(name);
     let c = [
         col("target")?,
         col("resolution")?,

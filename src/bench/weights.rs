@@ -227,7 +227,7 @@ pub fn fit(runs: &[&RunDecoys], start: &Weights, terms: &[&str], top: usize) -> 
     w
 }
 
-/// The weights' terms against a native-free conformation: used by the tests.
+/// The force field's terms of `ca` in [`TERMS`] order, map terms left at 0.
 #[cfg(test)]
 fn raw_terms(ff: &crate::assembly::energy::ForceField, ca: &[crate::Vec3]) -> Features {
     let t = ff.terms(ca);

@@ -15,6 +15,7 @@ pub mod fasta;
 pub mod mmcif;
 pub mod mrc;
 pub mod pdb;
+pub mod tsv;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
