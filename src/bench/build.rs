@@ -47,6 +47,10 @@ pub struct BuildBenchOptions {
     pub offset: usize,
     pub sim: super::ca::SimOptions,
     pub build: BuildOptions,
+    /// Exclude templates of at least this identity to a tuning chain
+    /// (validation, train-homologs), e.g. to make train-homolog targets as
+    /// hard as test-easy ones; test chains keep the paper's setting.
+    pub exclude_identity: Option<f64>,
 }
 
 /// Model Cα against the native by residue index, normalised by the native's length.
@@ -89,6 +93,10 @@ pub fn run(
             // Validation chains are in the library: exclude close homologs too.
             if t.split == "validation" {
                 o.search.exclude_identity = Some(0.3);
+            }
+            // A tuning set's own cut (never for test chains: theirs is the paper's).
+            if let (Some(x), false) = (opts.exclude_identity, t.split.starts_with("test")) {
+                o.search.exclude_identity = Some(x);
             }
             let out = dir.join("out");
             let report = build(&map_path, &seq_path, &out, &o)?;

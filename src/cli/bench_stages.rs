@@ -146,6 +146,10 @@ pub struct BuildArgs {
     /// Force-field weights as JSON (the fields of `assembly::energy::Weights`).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Exclude templates of at least this sequence identity to a tuning
+    /// target (validation, train-homologs); ignored for test chains.
+    #[arg(long)]
+    pub exclude_identity: Option<f64>,
     /// Output directory (per-target runs go under OUTPUT/runs).
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -183,6 +187,7 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         offset: i,
         sim: SimOptions::default(),
         build,
+        exclude_identity: args.exclude_identity,
     };
     let runs = args.output.join("runs");
     std::fs::create_dir_all(&runs).with_context(|| format!("{}: cannot create", runs.display()))?;
