@@ -50,7 +50,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  mapfold bench --set all --resolution-bins 2-5,5-15 -o bench_out\n  mapfold bench --set test --shard 3/16 -o shard_3 && mapfold bench merge shard_* -o all\n  mapfold bench ca --split test --resolutions 2,3,4,5,6,8,10 --method greedy -o bench_ca"
     )]
-    Bench(cli::bench::Args),
+    Bench(Box<cli::bench::Args>),
     /// Threading template library: build one from structure files; retrain the SS predictor.
     #[command(
         after_help = "Examples:\n  mapfold library build ../shared/data/structures --split train,validation -o templates.lib\n  mapfold library build my_pdbs/ -o my.lib\n  mapfold library train-ssp --data ../shared/data -o weights/ssp.bin"
