@@ -52,25 +52,9 @@ pub fn is_term(term: &str) -> bool {
     TERMS.contains(&term)
 }
 
-fn get(w: &Weights, term: &str) -> f64 {
+/// The weight of `term` (a name from [`TERMS`]).
+fn field<'a>(w: &'a mut Weights, term: &str) -> &'a mut f64 {
     match term {
-        "bond" => w.bond,
-        "angle" => w.angle,
-        "torsion" => w.torsion,
-        "pair" => w.pair,
-        "contact" => w.contact,
-        "burial" => w.burial,
-        "rg" => w.rg,
-        "clash" => w.clash,
-        "temp" => w.temp,
-        "em" => w.em,
-        "cnn" => w.cnn,
-        _ => unreachable!("unknown term {term}"),
-    }
-}
-
-fn set(w: &mut Weights, term: &str, v: f64) {
-    let f = match term {
         "bond" => &mut w.bond,
         "angle" => &mut w.angle,
         "torsion" => &mut w.torsion,
@@ -83,8 +67,15 @@ fn set(w: &mut Weights, term: &str, v: f64) {
         "em" => &mut w.em,
         "cnn" => &mut w.cnn,
         _ => unreachable!("unknown term {term}"),
-    };
-    *f = v;
+    }
+}
+
+fn get(w: &Weights, term: &str) -> f64 {
+    *field(&mut w.clone(), term)
+}
+
+fn set(w: &mut Weights, term: &str, v: f64) {
+    *field(w, term) = v;
 }
 
 /// The weights as a vector in [`TERMS`] order.

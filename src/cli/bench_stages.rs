@@ -167,11 +167,7 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         "--split must be test, validation or train-homologs, got {}",
         args.split
     );
-    let weights = match &args.weights {
-        Some(p) => serde_json::from_str(&crate::io::read_text(p)?)
-            .with_context(|| format!("{}: not a weights JSON", p.display()))?,
-        None => crate::assembly::energy::Weights::default(),
-    };
+    let weights = load_weights(args.weights.as_deref())?;
     let build = crate::pipeline::BuildOptions {
         weights,
         sweeps: args.sweeps,
@@ -265,11 +261,7 @@ pub fn run_weights(args: &WeightsArgs) -> anyhow::Result<()> {
         anyhow::bail!("--fit: no weight named '{bad}'");
     }
     let terms: Vec<&str> = args.fit.iter().map(|s| s.as_str()).collect();
-    let start = match &args.weights {
-        Some(p) => serde_json::from_str(&crate::io::read_text(p)?)
-            .with_context(|| format!("{}: not a weights JSON", p.display()))?,
-        None => crate::assembly::energy::Weights::default(),
-    };
+    let start = load_weights(args.weights.as_deref())?;
     let mut runs: Vec<RunDecoys> = Vec::new();
     let mut targets: Vec<String> = Vec::new();
     for dir in &args.runs {
@@ -382,4 +374,16 @@ pub fn run_rank(args: &RankArgs) -> anyhow::Result<()> {
     anyhow::ensure!(!all.is_empty(), "no models in the given files");
     print!("{}", crate::bench::rank::report(&all));
     Ok(())
+}
+
+/// Force-field weights from a JSON file (the fields of
+/// `assembly::energy::Weights`), or the defaults without one.
+fn load_weights(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<crate::assembly::energy::Weights> {
+    match path {
+        Some(p) => serde_json::from_str(&crate::io::read_text(p)?)
+            .with_context(|| format!("{}: not a weights JSON", p.display())),
+        None => Ok(crate::assembly::energy::Weights::default()),
+    }
 }
