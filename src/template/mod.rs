@@ -15,6 +15,7 @@ pub mod register;
 pub mod reselect;
 pub mod rigid_fit;
 pub mod select;
+pub mod snap;
 
 use crate::geom::kabsch::Transform;
 use crate::structure::Structure;
