@@ -1,9 +1,9 @@
 //! A placed template moved onto the map's Cα cloud residue by residue
 //! (`template::snap`): 3J6B chain 9 distorted as a homologous template would
 //! be (a rigid tilt, per-residue noise, a 6-residue alignment gap) comes back
-//! to its own atoms on the cloud of its simulated 3 Å map, loses little on
-//! the blurrier cloud of the real EMD-2566 map, and is not snapped onto the
-//! cloud of a 14 Å map, where the two networks disagree by too much.
+//! to its own atoms on the cloud of its simulated 3 Å map; the clouds of the
+//! real EMD-2566 map and of a 14 Å map, where the two networks' atoms lie
+//! farther apart, are not snapped onto (on EMD-2566 it would gain nothing).
 
 use std::path::{Path, PathBuf};
 
@@ -141,13 +141,16 @@ fn a_distorted_template_moves_onto_a_sharp_cloud_and_not_onto_a_blurred_one() {
     assert!(t1 > t0 + 0.05, "{t0:.3} -> {t1:.3}");
 
     // The real EMD-2566 cut-out: half the deposited Cα have no atom within
-    // 1 Å, so snapping gains nothing here, but it must not cost much.
+    // 1 Å; the spread says so, and snapping would gain nothing here.
     let real = mapfold::io::mrc::read_map(&fixture("emd2566_3j6b_9.mrc")).unwrap();
     let found = detect(&real, l);
     eprintln!("EMD-2566: networks' spread {:?} Å", found.spread);
-    assert!(opts.applies_to(found.spread));
-    let (before, after, ..) = snap_report(&found.cloud.points, &native, "EMD-2566");
-    assert!(after > before - 0.03, "TM-score {before:.3} -> {after:.3}");
+    assert!(!opts.applies_to(found.spread));
+    snap_report(
+        &found.cloud.points,
+        &native,
+        "EMD-2566 (not applied in a build)",
+    );
 
     // At 14 Å the networks' atoms lie too far apart to snap onto.
     let blurred = simulate_box(s.atoms(), 14.0, 1.0, 6.0, Backend::Cpu).unwrap();

@@ -173,6 +173,7 @@ pub fn run(
                     resolution: res,
                     cloud: &found.cloud,
                     cloud_trusted: trusted,
+                    cloud_spread: found.spread,
                     threading: &threading,
                     library: lib,
                     contacts: None,

@@ -4,8 +4,10 @@
 //! Stages and the files that mark them finished (in the output directory):
 //! 1. inputs: map, sequence and resolution checked ([`checks`]);
 //! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
-//! 3. templates: threading, re-selection, regeneration or rigid fits →
-//!    `templates/template_NN.pdb`, `templates/templates.tsv`;
+//! 3. templates: threading, re-selection (the re-selected templates then
+//!    moved onto the cloud residue by residue, [`crate::template::snap`]),
+//!    regeneration or rigid fits → `templates/template_NN.pdb`,
+//!    `templates/templates.tsv`;
 //! 4. assembly: replica exchange from the templates → `decoys.bin`; the map
 //!    term uses eq. 2 at max(R, 4 Å): a chain of Cα and centroid beads cannot
 //!    use finer detail, and the smoother field gives the moves wider basins;
@@ -137,6 +139,10 @@ pub(crate) struct CaMarker {
     /// The two networks agree: eq. 7's term is on.
     pub(crate) consensus: bool,
     pub(crate) trusted: bool,
+    /// Median distance of the two networks' paired atoms (Å). Required: a
+    /// marker written before it existed does not parse, so the stage reruns
+    /// and later stages see the spread instead of an unknown one.
+    pub(crate) spread: Option<f64>,
     pub(crate) resolution: f64,
     pub(crate) resolution_estimated: bool,
     pub(crate) seconds: f64,
@@ -350,21 +356,27 @@ pub fn build(
                     (est.resolution, true)
                 }
             };
-            let (cloud, agreement, consensus, trusted) = match &opts.ca {
+            let (cloud, agreement, consensus, trusted, spread) = match &opts.ca {
                 _ if opts.ignore_map => {
                     log::info!("Cα cloud: not used (modelling without the map)");
-                    (empty_cloud(), None, false, false)
+                    (empty_cloud(), None, false, false, None)
                 }
                 Some(p) => {
                     log::info!("Cα cloud: read from {}", p.display());
-                    (CaCloud::read(p)?, None, false, true)
+                    (CaCloud::read(p)?, None, false, true, None)
                 }
                 None => {
                     let (a, b) = crate::cnn::bundled::networks().map_err(BuildError::Other)?;
                     let det = crate::ca::detect::CaDetector::new(a, b)?;
                     let found = det.detect(&map, l, opts.backend)?;
                     let trusted = found.consensus || found.agreement.is_none();
-                    (found.cloud, found.agreement, found.consensus, trusted)
+                    (
+                        found.cloud,
+                        found.agreement,
+                        found.consensus,
+                        trusted,
+                        found.spread,
+                    )
                 }
             };
             // Later stages use the cloud as written (PDB precision), so that a
@@ -380,6 +392,7 @@ pub fn build(
                 agreement,
                 consensus,
                 trusted,
+                spread,
                 resolution,
                 resolution_estimated: estimated,
                 seconds: t0.elapsed().as_secs_f64(),
@@ -443,6 +456,7 @@ pub fn build(
                         resolution,
                         cloud: &cloud,
                         cloud_trusted: ca_marker.trusted,
+                        cloud_spread: ca_marker.spread,
                         threading: &threading,
                         library: &lib,
                         contacts: contacts.as_ref(),

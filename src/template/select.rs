@@ -8,8 +8,10 @@
 //! 2. When the two networks' clouds agree (CRscore > 0.85; or when only one
 //!    network ran), every threading template is superposed onto the cloud and
 //!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
-//!    CRscore > 0.5 (N_rank). N_gen = 40 − N_rank Cα traces are grown from the
-//!    cloud and threaded gaplessly ([`super::regenerate`]), the register chosen
+//!    CRscore > 0.5 (N_rank), each then moved onto the cloud residue by
+//!    residue when the cloud is sharp ([`super::snap`]). N_gen = 40 − N_rank
+//!    Cα traces are grown from the cloud and threaded gaplessly
+//!    ([`super::regenerate`]), the register chosen
 //!    by a contact map (a user's RR file, else the consensus of the top
 //!    threading templates), the side-chain density and the predicted secondary
 //!    structure ([`super::register`]), then ranked with the density correlation.
@@ -30,6 +32,7 @@ use super::contacts::{consensus_from_templates, ContactMap};
 use super::regenerate::{regenerate_from, RegenInputs, RegenOptions, RegenStats};
 use super::reselect::{reselect, ReselectOptions};
 use super::rigid_fit::{ca_density_pcc, fit_all, FitOptions};
+use super::snap::{snap_to_cloud, SnapOptions};
 use super::TemplateModel;
 use crate::ca::CaCloud;
 use crate::map::DensityMap;
@@ -50,6 +53,9 @@ pub struct SelectOptions {
     pub fit_candidates: usize,
     /// Threading templates whose contacts make the consensus contact map.
     pub contact_templates: usize,
+    /// Re-selected templates are moved onto the cloud residue by residue
+    /// ([`super::snap`]); `None` keeps them rigid.
+    pub snap: Option<SnapOptions>,
 }
 
 impl Default for SelectOptions {
@@ -61,6 +67,7 @@ impl Default for SelectOptions {
             fit: FitOptions::default(),
             fit_candidates: 60,
             contact_templates: 10,
+            snap: Some(SnapOptions::default()),
         }
     }
 }
@@ -104,6 +111,8 @@ pub struct SelectInputs<'a> {
     pub cloud: &'a CaCloud,
     /// Whether the cloud can be trusted (the networks agreed, or only one ran).
     pub cloud_trusted: bool,
+    /// The cloud's [`crate::ca::detect::Detection::spread`].
+    pub cloud_spread: Option<f64>,
     pub threading: &'a SearchResult,
     pub library: &'a Library,
     /// A user's contact prediction (CASP RR); the template consensus otherwise.
@@ -143,6 +152,22 @@ pub fn select_templates(
         let mut chosen = reselect(&threading, &inp.cloud.points, &opts.reselect);
         chosen.truncate(opts.n_models);
         out.n_reselected = chosen.len();
+        if let Some(so) = opts
+            .snap
+            .as_ref()
+            .filter(|o| o.applies_to(inp.cloud_spread))
+        {
+            let mut atoms = 0;
+            for m in &mut chosen {
+                let (snapped, n) = snap_to_cloud(m, &inp.cloud.points, so);
+                *m = snapped;
+                atoms += n;
+            }
+            log::info!(
+                "templates: re-selected templates moved onto the cloud, {:.0} residues each on average",
+                atoms as f64 / chosen.len().max(1) as f64
+            );
+        }
         log::info!(
             "templates: {} of {} threading templates match the Cα cloud (CRscore > {})",
             chosen.len(),

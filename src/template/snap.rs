@@ -5,7 +5,7 @@
 //!
 //! Why: re-selection (eq. 3-4) and rigid fitting move a template as one rigid
 //! body, so a homologous template of TM-score 0.8 stays 1–3 Å off the true Cα
-//! in its core and leaves its alignment gaps empty. At 2–5 Å the cloud holds
+//! in its core and leaves its alignment gaps empty. At 3 Å the cloud holds
 //! nine in ten true Cα within 1 Å (validation split), so a residue whose
 //! template position lies near its own atom can take that atom, and a residue
 //! in a short gap can take the cloud atoms that continue a bonded path from
@@ -28,11 +28,15 @@
 //!
 //! Only a sharp cloud is worth snapping onto. The two networks' paired atoms
 //! lie a median 0.2–0.4 Å apart on 2–5 Å maps and 0.6–0.9 Å at 10–15 Å; the
-//! median distance to the true Cα is about 2.4 times that. On 10 validation
-//! chains with harness-style maps (noise, coarse voxels; `examples` in the
-//! benchmarks), snapping the native with 2.5 Å of noise per residue gained
-//! +0.12 to +0.19 TM-score at 2–5 Å, +0.03 to +0.08 at spread 0.4–0.6, and
-//! −0.03 to +0.02 above 0.6; hence [`SnapOptions::max_spread`] = 0.55.
+//! median distance to the true Cα is about 2.4 times that
+//! (`examples/snap_gate.rs`). On whole runs of 8 train chains with homologs
+//! (`mapfold bench build --split train-homologs --exclude-identity 0.5`),
+//! snapping the re-selected templates raised model 1 from 0.554 to 0.586 at
+//! 3 Å (spread about 0.2 Å) but not at 8 Å (0.546 against 0.540; spread
+//! 0.35–0.45 Å), hence [`SnapOptions::max_spread`] = 0.3. Snapping the
+//! assembly's final models as well gained nothing (0.554 → 0.557 at 3 Å,
+//! 0.546 → 0.537 at 8 Å): where the REMC model is right, the map term has
+//! already pulled it into the density.
 
 use super::TemplateModel;
 use crate::Vec3;
@@ -73,7 +77,7 @@ impl Default for SnapOptions {
             max_candidates: 12,
             bond_tolerance: 0.5,
             max_gap: 6,
-            max_spread: 0.55,
+            max_spread: 0.3,
         }
     }
 }
@@ -241,8 +245,8 @@ pub fn snap_to_cloud(
     (out, n)
 }
 
-/// [`snap_to_cloud`] for a whole chain (one Cα per residue, a model of the
-/// assembly): returns the moved chain and how many residues took an atom.
+/// [`snap_to_cloud`] for a whole chain (one Cα per residue): returns the
+/// moved chain and how many residues took an atom.
 pub fn snap_chain(ca: &[Vec3], cloud: &[Vec3], opts: &SnapOptions) -> (Vec<Vec3>, usize) {
     let model = TemplateModel {
         source: super::Source::Reselected,
