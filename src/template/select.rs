@@ -152,10 +152,16 @@ pub fn select_templates(
         let mut chosen = reselect(&threading, &inp.cloud.points, &opts.reselect);
         chosen.truncate(opts.n_models);
         out.n_reselected = chosen.len();
+        log::info!(
+            "templates: {} of {} threading templates match the Cα cloud (CRscore > {})",
+            chosen.len(),
+            threading.len(),
+            opts.reselect.min_crscore
+        );
         if let Some(so) = opts
             .snap
             .as_ref()
-            .filter(|o| o.applies_to(inp.cloud_spread))
+            .filter(|o| !chosen.is_empty() && o.applies_to(inp.cloud_spread))
         {
             let mut atoms = 0;
             for m in &mut chosen {
@@ -164,16 +170,14 @@ pub fn select_templates(
                 atoms += n;
             }
             log::info!(
-                "templates: re-selected templates moved onto the cloud, {:.0} residues each on average",
-                atoms as f64 / chosen.len().max(1) as f64
+                "templates: re-selected templates moved onto the cloud{}, {:.0} residues each on average",
+                match inp.cloud_spread {
+                    Some(d) => format!(" (the networks' atoms lie {d:.2} Å apart)"),
+                    None => String::new(),
+                },
+                atoms as f64 / chosen.len() as f64
             );
         }
-        log::info!(
-            "templates: {} of {} threading templates match the Cα cloud (CRscore > {})",
-            chosen.len(),
-            threading.len(),
-            opts.reselect.min_crscore
-        );
         let n_gen = opts.n_models.saturating_sub(chosen.len());
         if n_gen > 0 {
             let own;
