@@ -158,11 +158,16 @@ pub fn select_templates(
             threading.len(),
             opts.reselect.min_crscore
         );
-        if let Some(so) = opts
-            .snap
-            .as_ref()
-            .filter(|o| !chosen.is_empty() && o.applies_to(inp.cloud_spread))
-        {
+        let snap = opts.snap.as_ref().filter(|_| !chosen.is_empty());
+        if let (Some(so), Some(d)) = (snap, inp.cloud_spread) {
+            if !so.applies_to(Some(d)) {
+                log::info!(
+                    "templates: the networks' atoms lie {d:.2} Å apart (> {}): re-selected templates stay rigid",
+                    so.max_spread
+                );
+            }
+        }
+        if let Some(so) = snap.filter(|o| o.applies_to(inp.cloud_spread)) {
             let mut atoms = 0;
             for m in &mut chosen {
                 let (snapped, n) = snap_to_cloud(m, &inp.cloud.points, so);
