@@ -9,12 +9,12 @@
 //!    network ran), every threading template is superposed onto the cloud and
 //!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
 //!    CRscore > 0.5 (N_rank), each then moved onto the cloud residue by
-//!    residue when the cloud is sharp ([`super::snap`]). N_gen = 40 − N_rank
-//!    Cα traces are grown from the cloud and threaded gaplessly
-//!    ([`super::regenerate`]), the register chosen
-//!    by a contact map (a user's RR file, else the consensus of the top
-//!    threading templates), the side-chain density and the predicted secondary
-//!    structure ([`super::register`]), then ranked with the density correlation.
+//!    residue on Easy targets when the cloud is sharp ([`super::snap`]).
+//!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
+//!    gaplessly ([`super::regenerate`]), the register chosen by a contact map
+//!    (a user's RR file, else the consensus of the top threading templates),
+//!    the side-chain density and the predicted secondary structure
+//!    ([`super::register`]), then ranked with the density correlation.
 //! 3. When the clouds disagree, the cloud is not trusted: the top threading
 //!    templates are fitted into the map as rigid bodies ([`super::rigid_fit`])
 //!    and the best 40 by density correlation kept.
@@ -53,8 +53,8 @@ pub struct SelectOptions {
     pub fit_candidates: usize,
     /// Threading templates whose contacts make the consensus contact map.
     pub contact_templates: usize,
-    /// Re-selected templates are moved onto the cloud residue by residue
-    /// ([`super::snap`]); `None` keeps them rigid.
+    /// On Easy targets, re-selected templates are moved onto a sharp cloud
+    /// residue by residue ([`super::snap`]); `None` keeps them rigid.
     pub snap: Option<SnapOptions>,
 }
 
@@ -158,7 +158,13 @@ pub fn select_templates(
             threading.len(),
             opts.reselect.min_crscore
         );
-        let snap = opts.snap.as_ref().filter(|_| !chosen.is_empty());
+        // Snapping trusts the template's placement residue by residue: on
+        // Hard targets (no close template) it mostly pulls wrong residues onto
+        // atoms that belong to others.
+        let snap = opts
+            .snap
+            .as_ref()
+            .filter(|_| !chosen.is_empty() && inp.threading.difficulty == Difficulty::Easy);
         if let (Some(so), Some(d)) = (snap, inp.cloud_spread) {
             if !so.applies_to(Some(d)) {
                 log::info!(

@@ -30,13 +30,15 @@
 //! lie a median 0.2–0.4 Å apart on 2–5 Å maps and 0.6–0.9 Å at 10–15 Å; the
 //! median distance to the true Cα is about 2.4 times that
 //! (`examples/snap_gate.rs`). On whole runs of 8 train chains with homologs
-//! (`mapfold bench build --split train-homologs --exclude-identity 0.5`),
-//! snapping the re-selected templates raised model 1 from 0.554 to 0.586 at
-//! 3 Å (spread about 0.2 Å) but not at 8 Å (0.546 against 0.540; spread
-//! 0.35–0.45 Å), hence [`SnapOptions::max_spread`] = 0.3. Snapping the
-//! assembly's final models as well gained nothing (0.554 → 0.557 at 3 Å,
-//! 0.546 → 0.537 at 8 Å): where the REMC model is right, the map term has
-//! already pulled it into the density.
+//! (`mapfold bench build --split train-homologs --exclude-identity 0.5`, 30
+//! sweeps), snapping the re-selected templates raised model 1 from 0.554 to
+//! 0.586 at 3 Å (spread about 0.2 Å; all four Easy targets gained, +0.003 to
+//! +0.039) but not at 8 Å (0.546 against 0.540; spread 0.35–0.45 Å), hence
+//! [`SnapOptions::max_spread`] = 0.3. On 8 Hard validation chains at 3 Å it
+//! lost 0.007 (one chain −0.08), so `select` snaps only on Easy targets.
+//! Snapping the assembly's final models as well gained nothing (0.554 → 0.557
+//! at 3 Å, 0.546 → 0.537 at 8 Å): where the REMC model is right, the map
+//! term has already pulled it into the density.
 
 use super::TemplateModel;
 use crate::Vec3;
