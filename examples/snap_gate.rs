@@ -14,6 +14,7 @@ use std::path::Path;
 use mapfold::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
 use mapfold::bench::{read_targets, TargetChain};
 use mapfold::ca::detect::CaDetector;
+use mapfold::geom::crscore::crscore_pairs;
 use mapfold::geom::tmscore::tm_score_paired;
 use mapfold::gpu::Backend;
 use mapfold::template::snap::{snap_chain, SnapOptions};
@@ -34,8 +35,8 @@ fn main() -> anyhow::Result<()> {
     );
     let (a, b) = mapfold::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let det = CaDetector::new(a, b)?;
-    println!("| chain | bin | R (Å) | SNR | spread (Å) | native Cα with an atom within 1 Å | TM before | TM after snapping |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| chain | bin | R (Å) | SNR | spread (Å) | cloud to native, median (Å) | native Cα with an atom within 1 Å | TM before | TM after snapping |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for t in read_targets(&dir, "validation")?.iter().take(n) {
         let tc = TargetChain::load(&dir, t)?;
         let native = &tc.native;
@@ -50,6 +51,14 @@ fn main() -> anyhow::Result<()> {
                 Backend::Cpu,
             )?;
             let found = det.detect(&bm.map, native.len(), Backend::Cpu)?;
+            let pairing = crscore_pairs(&found.cloud.points, native);
+            let mut d: Vec<f64> = pairing
+                .pairs
+                .iter()
+                .map(|&(i, j)| (found.cloud.points[i] - native[j]).norm())
+                .collect();
+            d.sort_by(f64::total_cmp);
+            let to_native = d.get(d.len() / 2).copied().unwrap_or(f64::NAN);
             let recall = native
                 .iter()
                 .filter(|q| found.cloud.points.iter().any(|p| (p - *q).norm() < 1.0))
@@ -64,12 +73,13 @@ fn main() -> anyhow::Result<()> {
             let (moved, _) = snap_chain(&model, &found.cloud.points, &SnapOptions::default());
             let tm = |m: &[Vec3]| tm_score_paired(m, native, native.len()).tm_score;
             println!(
-                "| {} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.3} | {:.3} |",
+                "| {} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} |",
                 t.id,
                 bin.label(),
                 bm.resolution,
                 bm.snr,
                 found.spread.unwrap_or(f64::NAN),
+                to_native,
                 recall,
                 tm(&model),
                 tm(&moved)

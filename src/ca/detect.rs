@@ -47,9 +47,10 @@ pub struct Detection {
     /// True when the two clouds agree (CRscore > 0.85) and were averaged.
     pub consensus: bool,
     /// Median distance in Å between paired atoms of the two clouds, when B
-    /// ran: how sharply the networks place atoms (on validation maps about
-    /// 0.2 Å at 3 Å resolution, 0.4 Å at 8 Å and on the real EMD-2566; the
-    /// median distance to the true Cα is about 2.4 times this).
+    /// ran: how sharply the networks place atoms (on clean validation maps
+    /// about 0.2 Å at 3 Å resolution and 0.35–0.45 Å at 8 Å; 0.46 Å on the
+    /// real EMD-2566; the median distance to the true Cα is about 2–3 times
+    /// this).
     pub spread: Option<f64>,
     /// P(Cα) of network A on the resampled grid.
     pub probability: DensityMap,

@@ -4,10 +4,10 @@
 //! Stages and the files that mark them finished (in the output directory):
 //! 1. inputs: map, sequence and resolution checked ([`checks`]);
 //! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
-//! 3. templates: threading, re-selection (the re-selected templates then
-//!    moved onto the cloud residue by residue, [`crate::template::snap`]),
-//!    regeneration or rigid fits → `templates/template_NN.pdb`,
-//!    `templates/templates.tsv`;
+//! 3. templates: threading, re-selection (on Easy targets with a sharp
+//!    cloud the re-selected templates are then moved onto it residue by
+//!    residue, [`crate::template::snap`]), regeneration or rigid fits →
+//!    `templates/template_NN.pdb`, `templates/templates.tsv`;
 //! 4. assembly: replica exchange from the templates → `decoys.bin`; the map
 //!    term uses eq. 2 at max(R, 4 Å): a chain of Cα and centroid beads cannot
 //!    use finer detail, and the smoother field gives the moves wider basins;

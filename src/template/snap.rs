@@ -28,7 +28,7 @@
 //!
 //! Only a sharp cloud is worth snapping onto. The two networks' paired atoms
 //! lie a median 0.2–0.4 Å apart on 2–5 Å maps and 0.6–0.9 Å at 10–15 Å; the
-//! median distance to the true Cα is about 2.4 times that
+//! median distance to the true Cα is about 2–3 times that
 //! (`examples/snap_gate.rs`). On whole runs of 8 train chains with homologs
 //! (`mapfold bench build --split train-homologs --exclude-identity 0.5`, 30
 //! sweeps), snapping the re-selected templates raised model 1 from 0.554 to
@@ -55,8 +55,9 @@ pub struct SnapOptions {
     pub max_candidates: usize,
     /// |d − 3.8 Å| within which a pair counts as a bond.
     pub bond_tolerance: f64,
-    /// Gaps in the template of at most this many residues are filled from the
-    /// cloud; also the longest overhang filled at either end.
+    /// A residue the template leaves out may take a cloud atom when an aligned
+    /// residue lies at most this many positions away (in a gap or at an end);
+    /// deeper into a long gap there are too many ways through the cloud.
     pub max_gap: usize,
     /// Snap only onto a cloud whose two networks' paired atoms lie at most
     /// this far apart (median, Å; [`crate::ca::detect::Detection::spread`]).
