@@ -1,6 +1,7 @@
-//! How much snapping a model onto the Cα cloud gains, against the spread of
-//! the two networks' clouds: the measurement behind
-//! `template::snap::SnapOptions::max_spread`.
+//! The spread of the two networks' clouds against the cloud's own error and
+//! against what snapping a model onto the cloud gains: background to
+//! `template::snap::SnapOptions::max_spread` (itself set from whole runs; see
+//! the `template::snap` module doc).
 //!
 //! For the first N validation chains (default 10), one harness-style map per
 //! resolution bin (2–5 Å and 5–15 Å: noise at SNR 4–10, voxel R/3, off-centre
