@@ -52,14 +52,8 @@ fn main() -> anyhow::Result<()> {
                 Backend::Cpu,
             )?;
             let found = det.detect(&bm.map, native.len(), Backend::Cpu)?;
-            let pairing = crscore_pairs(&found.cloud.points, native);
-            let mut d: Vec<f64> = pairing
-                .pairs
-                .iter()
-                .map(|&(i, j)| (found.cloud.points[i] - native[j]).norm())
-                .collect();
-            d.sort_by(f64::total_cmp);
-            let to_native = d.get(d.len() / 2).copied().unwrap_or(f64::NAN);
+            let to_native = crscore_pairs(&found.cloud.points, native)
+                .median_distance(&found.cloud.points, native);
             let recall = native
                 .iter()
                 .filter(|q| found.cloud.points.iter().any(|p| (p - *q).norm() < 1.0))

@@ -187,13 +187,7 @@ pub struct Consensus {
 /// pairwise average when that is above [`CONSENSUS_CRSCORE`].
 pub fn consensus(a: &CaCloud, b: &CaCloud) -> Consensus {
     let pairing = crscore_pairs(&b.points, &a.points);
-    let mut d: Vec<f64> = pairing
-        .pairs
-        .iter()
-        .map(|&(ib, ia)| (a.points[ia] - b.points[ib]).norm())
-        .collect();
-    d.sort_by(f64::total_cmp);
-    let spread = d.get(d.len() / 2).copied().unwrap_or(0.0);
+    let spread = pairing.median_distance(&b.points, &a.points);
     let cloud = (pairing.score > CONSENSUS_CRSCORE).then(|| {
         let mut avg = a.clone();
         for &(ib, ia) in &pairing.pairs {

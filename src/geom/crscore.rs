@@ -25,6 +25,17 @@ pub struct CrScore {
     pub d0: f64,
 }
 
+impl CrScore {
+    /// Median distance (Å) of the paired atoms, 0 with no pairs; `cloud` and
+    /// `reference` are the sets the pairing was made on. The pairs come
+    /// closest first, so no sort is needed.
+    pub fn median_distance(&self, cloud: &[Vec3], reference: &[Vec3]) -> f64 {
+        self.pairs
+            .get(self.pairs.len() / 2)
+            .map_or(0.0, |&(i, j)| (cloud[i] - reference[j]).norm())
+    }
+}
+
 /// CRscore of `cloud` against `reference` (see the module doc).
 pub fn crscore(cloud: &[Vec3], reference: &[Vec3]) -> f64 {
     crscore_pairs(cloud, reference).score

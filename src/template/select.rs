@@ -166,29 +166,29 @@ pub fn select_templates(
             .snap
             .as_ref()
             .filter(|_| !chosen.is_empty() && inp.threading.difficulty == Difficulty::Easy);
-        if let (Some(so), Some(d)) = (snap, inp.cloud_spread) {
-            if !so.applies_to(Some(d)) {
+        match snap {
+            Some(so) if so.applies_to(inp.cloud_spread) => {
+                let mut atoms = 0;
+                for m in &mut chosen {
+                    let (snapped, n) = snap_to_cloud(m, &inp.cloud.points, so);
+                    *m = snapped;
+                    atoms += n;
+                }
                 log::info!(
-                    "templates: the networks' atoms lie {d:.2} Å apart (> {}): re-selected templates stay rigid",
-                    so.max_spread
+                    "templates: re-selected templates moved onto the cloud{}, {:.0} residues each on average",
+                    match inp.cloud_spread {
+                        Some(d) => format!(" (the networks' atoms lie {d:.2} Å apart)"),
+                        None => String::new(),
+                    },
+                    atoms as f64 / chosen.len() as f64
                 );
             }
-        }
-        if let Some(so) = snap.filter(|o| o.applies_to(inp.cloud_spread)) {
-            let mut atoms = 0;
-            for m in &mut chosen {
-                let (snapped, n) = snap_to_cloud(m, &inp.cloud.points, so);
-                *m = snapped;
-                atoms += n;
-            }
-            log::info!(
-                "templates: re-selected templates moved onto the cloud{}, {:.0} residues each on average",
-                match inp.cloud_spread {
-                    Some(d) => format!(" (the networks' atoms lie {d:.2} Å apart)"),
-                    None => String::new(),
-                },
-                atoms as f64 / chosen.len() as f64
-            );
+            Some(so) => log::info!(
+                "templates: the networks' atoms lie {:.2} Å apart (> {}): re-selected templates stay rigid",
+                inp.cloud_spread.unwrap_or(f64::NAN),
+                so.max_spread
+            ),
+            None => {}
         }
         let n_gen = opts.n_models.saturating_sub(chosen.len());
         if n_gen > 0 {
