@@ -9,7 +9,9 @@
 //! (`regenerate`), or fits them into the map as rigid bodies when the two
 //! networks' clouds disagree (`rigid_fit`).
 
+pub mod align;
 pub mod contacts;
+pub mod links;
 pub mod regenerate;
 pub mod register;
 pub mod reselect;

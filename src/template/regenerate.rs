@@ -4,13 +4,16 @@
 //! mapping ranked by contact-map, side-chain density, secondary-structure and
 //! density correlation.
 //!
-//! 1. Connection ([`connect`]). Under each bond cutoff d_b = 3.8, 3.9, …,
-//!    5.5 Å: connect every pair closer than d_b; connections touching an atom
-//!    with n_conn ≤ 2 are "true"; the others (both ends over-connected) are
-//!    removed, longest first, while they keep an end above 2; an atom still
-//!    above 2 loses all its connections. Connections present under more than
-//!    40 % of the cutoffs are kept (most frequent first, never a third one on
-//!    an atom nor a cycle), which leaves paths: the fragments.
+//! 1. Connection. The paper's ([`connect`]): under each bond cutoff d_b =
+//!    3.8, 3.9, …, 5.5 Å, connect every pair closer than d_b; connections
+//!    touching an atom with n_conn ≤ 2 are "true"; the others (both ends
+//!    over-connected) are removed, longest first, while they keep an end above
+//!    2; an atom still above 2 loses all its connections. Connections present
+//!    under more than 40 % of the cutoffs are kept (most frequent first, never
+//!    a third one on an atom nor a cycle), which leaves paths: the fragments.
+//!    Ours by default ([`RegenOptions::link_threshold`]): the likely paths of
+//!    [`super::links`], from a bond likelihood of length and density fitted
+//!    on validation chains, which join wrong neighbours about a third as often.
 //! 2. Tracing ([`grow_trace`]). A trace starts from the fragment of a random
 //!    atom and grows at its tail, then at its head, by joining a free end of
 //!    an unused fragment within the 5.5 Å probing radius, until none is left.
@@ -28,7 +31,7 @@
 //!    the probing radius, cutting one of that atom's two connections at random
 //!    (the cut-off part stays a free fragment). Trace i uses its own ChaCha8
 //!    stream (seed, i), so the traces do not depend on the thread count.
-//! 3. Gapless threading. A trace of T atoms is put on the query of L residues
+//! 3. Threading. Gapless (the paper's): a trace of T atoms is put on the query of L residues
 //!    in both directions at every register (T ≥ L: each window of L atoms;
 //!    T < L: residues s..s+T for every s). Each placement gets a register
 //!    score, a weighted sum of three Pearson correlations
@@ -42,7 +45,13 @@
 //!    with the sequence's predicted one (the last two in [`super::register`]).
 //!    The sums over the prediction come from 2D prefix sums, the sums over the
 //!    trace from its contact list, so the contact term costs O(contacts); the
-//!    other two cost O(m) for m covered positions.
+//!    other two cost O(m) for m covered positions. With gaps (the default
+//!    when the sequence is known, [`RegenOptions::gapped`]): each distinct
+//!    trace is aligned to the sequence in both directions by
+//!    [`super::align`], which lets a step of the trace span two or three
+//!    residues (a missing atom) and drops false atoms, and its alignment
+//!    score picks the top placements; their register score is then the same
+//!    three PCCs over the aligned pairs.
 //! 4. Ranking. The best placement of each trace enters a list of the
 //!    [`RegenOptions::n_top`] (paper: 300) best distinct placements (traces
 //!    shorter than [`RegenOptions::min_coverage`]·L rank after the rest); those
@@ -59,8 +68,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::align::{align, AlignParams, Alignment};
 use super::contacts::{ContactMap, CONTACT_CUTOFF};
-use super::register::{register_scores, Probe, SequenceProfile, TraceProfile};
+use super::register::{
+    emission_table, pair_register_scores, register_scores, Probe, SequenceProfile, TraceProfile,
+};
 use super::{Source, TemplateModel};
 use crate::ca::CaCloud;
 use crate::gpu::Backend;
@@ -131,6 +143,12 @@ pub struct RegenOptions {
     pub density_weight: f64,
     /// Where the density simulation and correlation run.
     pub backend: Backend,
+    /// `Some(t)`: the fragments are the likely paths of [`super::links`]
+    /// (links of bond log-odds ≥ t); `None`: the paper's connection ([`connect`]).
+    pub link_threshold: Option<f64>,
+    /// `Some`: traces are aligned to the sequence with gaps ([`super::align`])
+    /// instead of gapless threading (needs the sequence; without it, gapless).
+    pub gapped: Option<AlignParams>,
 }
 
 impl Default for RegenOptions {
@@ -152,6 +170,8 @@ impl Default for RegenOptions {
             ss_weight: 1.0,
             density_weight: 1.0,
             backend: Backend::Cpu,
+            link_threshold: Some(super::links::DEFAULT_MIN_LOGIT),
+            gapped: Some(AlignParams::default()),
         }
     }
 }
@@ -182,6 +202,9 @@ pub struct RegenStats {
     /// Atoms in fragments of two or more.
     pub connected_atoms: usize,
     pub traces: usize,
+    /// Distinct traces among them (all of them under gapless threading,
+    /// which does not look for repeats).
+    pub distinct_traces: usize,
     pub mean_trace_len: f64,
     /// Distinct placements that entered the density ranking.
     pub ranked: usize,
@@ -901,6 +924,130 @@ fn placement_score(
     score
 }
 
+/// Hash of a trace's atoms, the same in either direction.
+fn trace_key(trace: &[usize]) -> u64 {
+    let fwd = trace.first() <= trace.last();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |v: usize| {
+        for b in (v as u64).to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    if fwd {
+        trace.iter().for_each(|&a| eat(a));
+    } else {
+        trace.iter().rev().for_each(|&a| eat(a));
+    }
+    h
+}
+
+/// The trace's local alignment in the direction `reverse` picks
+/// ([`super::align`]; pairs of residue and position in the directed trace),
+/// the directed trace (cloud atom of each position) and its profile.
+fn aligned(
+    trace: &[usize],
+    reverse: bool,
+    sc: &Scorer,
+    prm: &AlignParams,
+) -> (Alignment, Vec<usize>, TraceProfile) {
+    let directed: Vec<usize> = if reverse {
+        trace.iter().rev().copied().collect()
+    } else {
+        trace.to_vec()
+    };
+    let ca: Vec<Vec3> = directed.iter().map(|&a| sc.points[a]).collect();
+    let tp = TraceProfile::new(&ca, sc.map, &sc.probe);
+    let sp = sc
+        .sequence
+        .as_ref()
+        .expect("gapped alignment needs the sequence");
+    let em = emission_table(&tp, sp, sc.opts.side_chain_weight, sc.opts.ss_weight);
+    (align(&ca, &em, sc.l, prm), directed, tp)
+}
+
+/// The better direction of one trace, scored by its alignment score.
+fn best_alignment(
+    trace: &[usize],
+    index: u64,
+    sc: &Scorer,
+    prm: &AlignParams,
+    min_len: usize,
+) -> Placement {
+    let place = |reverse: bool| {
+        let (a, directed, _) = aligned(trace, reverse, sc, prm);
+        let atoms: Vec<(usize, usize)> = a.pairs.iter().map(|&(r, p)| (r, directed[p])).collect();
+        Placement {
+            long: atoms.len() >= min_len,
+            score: a.score,
+            key: pairs_key(&atoms),
+            trace: index,
+            reverse,
+            shift: 0,
+        }
+    };
+    let (fwd, rev) = (place(false), place(true));
+    if rev.score > fwd.score {
+        rev
+    } else {
+        fwd
+    }
+}
+
+fn pairs_key(pairs: &[(usize, usize)]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &(r, a) in pairs {
+        for v in [r as u64, a as u64] {
+            for b in v.to_le_bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    h
+}
+
+/// The weighted register score of an alignment ((residue, position) pairs
+/// on the `directed` trace with profile `tp`): contact PCC over the covered
+/// residue pairs, side-chain density and SS PCC over the aligned pairs; the
+/// gapped counterpart of [`placement_score`].
+fn pairs_score(
+    sc: &Scorer,
+    pairs: &[(usize, usize)],
+    directed: &[usize],
+    tp: &TraceProfile,
+) -> f64 {
+    let mut score = 0.0;
+    if let Some(sums) = &sc.contacts {
+        let (mut n, mut sx, mut sy, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (x, &(i, pa)) in pairs.iter().enumerate() {
+            let a = sc.points[directed[pa]];
+            for &(j, pb) in &pairs[x + 1..] {
+                if j < i + sums.sep {
+                    continue;
+                }
+                let p = sums.map.get(i, j) as f64;
+                n += 1.0;
+                sy += p;
+                syy += p * p;
+                if (a - sc.points[directed[pb]]).norm() < CONTACT_CUTOFF {
+                    sx += 1.0;
+                    sxy += p;
+                }
+            }
+        }
+        let den = ((n * sx - sx * sx) * (n * syy - sy * sy)).sqrt();
+        if den > 0.0 {
+            score += sc.opts.contact_weight * (n * sxy - sx * sy) / den;
+        }
+    }
+    if let Some(sp) = &sc.sequence {
+        let (side, ss) = pair_register_scores(tp, sp, pairs);
+        score += sc.opts.side_chain_weight * side + sc.opts.ss_weight * ss;
+    }
+    score
+}
+
 /// The inputs of [`regenerate_from`].
 pub struct RegenInputs<'a> {
     pub cloud: &'a CaCloud,
@@ -986,7 +1133,15 @@ pub fn regenerate_from(
         return Ok((Vec::new(), stats));
     }
     let start = std::time::Instant::now();
-    let fragments = connect(points);
+    // The bond likelihood was fitted on 2–5 Å maps; on 8 Å validation maps
+    // neither it nor the gapped alignment gained (BENCHMARKS.md), so coarser
+    // maps keep the paper's connection and gapless threading.
+    let fitted = resolution <= super::links::FITTED_MAX_RESOLUTION;
+    let link_threshold = opts.link_threshold.filter(|_| fitted);
+    let fragments = match link_threshold {
+        Some(t) => super::links::likely_paths(points, inp.map, t),
+        None => connect(points),
+    };
     stats.fragments = fragments.len();
     stats.connected_atoms = fragments.iter().filter(|f| f.len() > 1).map(Vec::len).sum();
     let crop = crop_around(inp.map, points, resolution)?;
@@ -1001,13 +1156,33 @@ pub fn regenerate_from(
         opts,
     );
     let min_len = (opts.min_coverage * query_len as f64).ceil() as usize;
-    let (top, total_len) = (0..opts.n_traces as u64)
-        .into_par_iter()
+    let gapped = opts.gapped.filter(|_| fitted && scorer.sequence.is_some());
+    // Many random traces coincide once the fragments are long: align each
+    // distinct one once (the first index that grew it stands for it).
+    let distinct: Vec<u64> = if gapped.is_some() {
+        let keys: Vec<u64> = (0..opts.n_traces as u64)
+            .into_par_iter()
+            .map(|index| trace_key(&tracer.trace(index)))
+            .collect();
+        let mut seen = HashSet::new();
+        (0..opts.n_traces as u64)
+            .filter(|&i| seen.insert(keys[i as usize]))
+            .collect()
+    } else {
+        (0..opts.n_traces as u64).collect()
+    };
+    stats.distinct_traces = distinct.len();
+    let (top, total_len) = distinct
+        .par_iter()
         .fold(
             || (TopK::new(opts.n_top), 0usize, vec![NONE; points.len()]),
-            |(mut top, total, mut pos_of), index| {
+            |(mut top, total, mut pos_of), &index| {
                 let trace = tracer.trace(index);
-                top.push(best_placement(&trace, index, &scorer, &mut pos_of, min_len));
+                let p = match &gapped {
+                    Some(prm) => best_alignment(&trace, index, &scorer, prm, min_len),
+                    None => best_placement(&trace, index, &scorer, &mut pos_of, min_len),
+                };
+                top.push(p);
                 (top, total + trace.len(), pos_of)
             },
         )
@@ -1017,7 +1192,7 @@ pub fn regenerate_from(
             |a, b| (a.0.merge(b.0), a.1 + b.1),
         );
     stats.traces = opts.n_traces;
-    stats.mean_trace_len = total_len as f64 / opts.n_traces.max(1) as f64;
+    stats.mean_trace_len = total_len as f64 / distinct.len().max(1) as f64;
     stats.ranked = top.set.len();
     stats.seconds_tracing = start.elapsed().as_secs_f64();
 
@@ -1040,9 +1215,22 @@ pub fn regenerate_from(
     for (rank, p) in top.set.iter().enumerate() {
         let trace = tracer.trace(p.trace);
         let mut ca = vec![None; query_len];
-        for (pos, &a) in trace.iter().enumerate() {
-            if let Some(r) = residue_of(pos, trace.len(), p.reverse, p.shift, query_len) {
-                ca[r] = Some(points[a]);
+        let mut register = p.score;
+        match &gapped {
+            Some(prm) => {
+                let (a, directed, tp) = aligned(&trace, p.reverse, &scorer, prm);
+                let pairs = a.pairs;
+                register = pairs_score(&scorer, &pairs, &directed, &tp);
+                for &(r, q) in &pairs {
+                    ca[r] = Some(points[directed[q]]);
+                }
+            }
+            None => {
+                for (pos, &a) in trace.iter().enumerate() {
+                    if let Some(r) = residue_of(pos, trace.len(), p.reverse, p.shift, query_len) {
+                        ca[r] = Some(points[a]);
+                    }
+                }
             }
         }
         let pcc = if density_weight != 0.0 {
@@ -1053,7 +1241,7 @@ pub fn regenerate_from(
         } else {
             None
         };
-        let total = register_weight * p.score + density_weight * pcc.unwrap_or(0.0);
+        let total = register_weight * register + density_weight * pcc.unwrap_or(0.0);
         scored.push(Ranked {
             long: p.long,
             total,
@@ -1070,10 +1258,11 @@ pub fn regenerate_from(
     });
     stats.seconds_density = start.elapsed().as_secs_f64();
     log::info!(
-        "regeneration: {} fragments ({} atoms connected), {} traces of mean length {:.1} scored in {:.2} s, {} placements ranked in {:.2} s",
+        "regeneration: {} fragments ({} atoms connected), {} traces ({} scored) of mean length {:.1} in {:.2} s, {} placements ranked in {:.2} s",
         stats.fragments,
         stats.connected_atoms,
         stats.traces,
+        stats.distinct_traces,
         stats.mean_trace_len,
         stats.seconds_tracing,
         stats.ranked,

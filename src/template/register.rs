@@ -253,6 +253,74 @@ pub fn register_scores(
     (side, ss)
 }
 
+/// Per-pair emission of the gapped alignment (`super::align`), row-major over
+/// (trace position, residue): the side-chain term as the product of the
+/// standardised trace density and the standardised side-chain size (the
+/// summand of the Pearson numerator), plus the SS term 3·P_r(g_p) − 1 (0 for
+/// a random state, 2 for a certain match), each with its weight. Zero terms
+/// without a sequence side (no SS prediction, constant sizes).
+pub fn emission_table(tp: &TraceProfile, sp: &SequenceProfile, side_w: f64, ss_w: f64) -> Vec<f32> {
+    let standard = |v: &[f64]| -> Vec<f64> {
+        let n = v.len().max(1) as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+        if sd > 1e-12 {
+            v.iter().map(|x| (x - mean) / sd).collect()
+        } else {
+            vec![0.0; v.len()]
+        }
+    };
+    let zx = standard(&tp.density);
+    let zs = standard(&sp.size);
+    let l = sp.len();
+    let mut out = vec![0.0f32; tp.len() * l];
+    for p in 0..tp.len() {
+        let row = &mut out[p * l..(p + 1) * l];
+        let g = tp.state[p] as usize;
+        for (r, e) in row.iter_mut().enumerate() {
+            let ss = sp.ss.as_ref().map_or(0.0, |prob| 3.0 * prob[r][g] - 1.0);
+            *e = (side_w * zx[p] * zs[r] + ss_w * ss) as f32;
+        }
+    }
+    out
+}
+
+/// (side-chain density PCC, SS PCC) over any residue ↔ trace position pairs
+/// `(r, p)`: [`register_scores`] for alignments with gaps.
+pub fn pair_register_scores(
+    tp: &TraceProfile,
+    sp: &SequenceProfile,
+    pairs: &[(usize, usize)],
+) -> (f64, f64) {
+    let m = pairs.len();
+    if m < 2 {
+        return (0.0, 0.0);
+    }
+    let (mut sx, mut sxx, mut sy, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut agree = 0.0;
+    let mut ss2 = 0.0;
+    for &(r, p) in pairs {
+        let (x, y) = (tp.density[p], sp.size[r]);
+        sx += x;
+        sxx += x * x;
+        sy += y;
+        syy += y * y;
+        sxy += x * y;
+        if let Some(prob) = &sp.ss {
+            agree += prob[r][tp.state[p] as usize];
+            ss2 += prob[r].iter().map(|q| q * q).sum::<f64>();
+        }
+    }
+    let side = pearson(m as f64, sx, sxx, sy, syy, sxy);
+    let ss = if sp.ss.is_some() {
+        let mf = m as f64;
+        pearson(3.0 * mf, mf, mf, mf, ss2, agree)
+    } else {
+        0.0
+    };
+    (side, ss)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,191 @@
+//! The fit of `template::links::BOND_LOGIT` and the paths it gives, against
+//! the paper's cutoff connection (`regenerate::connect`).
+//!
+//! For the first N validation chains (default 50), one harness map of 2–5 Å
+//! (`bench::harness::maps`, seed 0) and the bundled networks' cloud; a cloud
+//! atom is residue i when native Cα i is its nearest, within 2 Å. The first
+//! half fits the bond log-odds by logistic regression (IRLS) over every pair
+//! closer than 7.5 Å (a bond: residues i and i ± 1); the second half measures
+//! the paths: the fraction of links between sequence neighbours, and the
+//! residue-weighted mean length of the runs that follow the chain (steps of
+//! +1 or +2 residues, or −1 or −2, in one direction).
+//!
+//! `cargo run --release --example trace_links [N]` (needs `../shared/data`).
+
+use std::path::Path;
+
+use mapfold::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
+use mapfold::bench::{read_targets, TargetChain};
+use mapfold::ca::detect::CaDetector;
+use mapfold::gpu::Backend;
+use mapfold::map::DensityMap;
+use mapfold::template::links::{likely_paths, DensityRatio, BOND_LOGIT};
+use mapfold::template::regenerate::connect;
+use mapfold::Vec3;
+use nalgebra::{DMatrix, DVector};
+
+struct Case {
+    map: DensityMap,
+    cloud: Vec<Vec3>,
+    label: Vec<Option<usize>>,
+}
+
+fn features(d: f64, rho: f64) -> [f64; 5] {
+    let rho = rho.clamp(-0.2, 1.3);
+    let over = (d - 3.8).max(0.0);
+    let under = (3.5 - d).max(0.0);
+    [1.0, over * over, under * under, rho, over * rho]
+}
+
+/// Logistic regression by iteratively reweighted least squares.
+fn irls(x: &[[f64; 5]], y: &[f64]) -> ([f64; 5], f64) {
+    let mut w = DVector::<f64>::zeros(5);
+    let mut loss = 0.0;
+    for _ in 0..25 {
+        let mut h = DMatrix::<f64>::identity(5, 5) * 1e-6;
+        let mut g = DVector::<f64>::zeros(5);
+        loss = 0.0;
+        for (xi, &yi) in x.iter().zip(y) {
+            let v = DVector::from_row_slice(xi);
+            let p = 1.0 / (1.0 + (-w.dot(&v)).exp());
+            loss -= if yi > 0.5 { p } else { 1.0 - p }.max(1e-15).ln();
+            g += &v * (yi - p);
+            h += &v * v.transpose() * (p * (1.0 - p));
+        }
+        let Some(step) = h.lu().solve(&g) else { break };
+        w += &step;
+        if step.norm() < 1e-8 {
+            break;
+        }
+    }
+    (std::array::from_fn(|k| w[k]), loss / x.len() as f64)
+}
+
+/// (links between sequence neighbours, links, residue-weighted run length).
+fn measure(c: &Case, paths: &[Vec<usize>]) -> (usize, usize, f64) {
+    let step = |a: usize, b: usize| Some(c.label[b]? as i64 - c.label[a]? as i64);
+    let (mut good, mut links, mut weighted) = (0, 0, 0.0);
+    for p in paths {
+        let (mut run, mut dir) = (1usize, 0i64);
+        for w in p.windows(2) {
+            links += 1;
+            let s = step(w[0], w[1]);
+            good += matches!(s, Some(1) | Some(-1)) as usize;
+            let sign = match s {
+                Some(1) | Some(2) => 1,
+                Some(-1) | Some(-2) => -1,
+                _ => 0,
+            };
+            if sign != 0 && (dir == 0 || sign == dir) {
+                run += 1;
+            } else {
+                weighted += (run * run) as f64;
+                run = 1;
+            }
+            dir = sign;
+        }
+        weighted += (run * run) as f64;
+    }
+    (good, links, weighted / c.cloud.len() as f64)
+}
+
+fn main() -> anyhow::Result<()> {
+    let n: usize = match std::env::args().nth(1) {
+        Some(s) => s.parse()?,
+        None => 50,
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{}: not found; this example needs the shared data sets",
+        dir.display()
+    );
+    let (a, b) = mapfold::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
+    let det = CaDetector::new(a, b)?;
+    let bin = ResolutionBin::parse("2-5").map_err(anyhow::Error::msg)?;
+    let mut cases = Vec::new();
+    for t in read_targets(&dir, "validation")?.iter().take(n) {
+        let tc = TargetChain::load(&dir, t)?;
+        let bm = simulate(
+            &tc.structure(),
+            &t.id,
+            bin,
+            0,
+            &MapSettings::default(),
+            Backend::Cpu,
+        )?;
+        let cloud = det
+            .detect(&bm.map, tc.native.len(), Backend::Cpu)?
+            .cloud
+            .points;
+        let label = cloud
+            .iter()
+            .map(|p| {
+                let (i, d) = tc
+                    .native
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| (i, (p - q).norm()))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
+                (d < 2.0).then_some(i)
+            })
+            .collect();
+        cases.push(Case {
+            map: bm.map,
+            cloud,
+            label,
+        });
+    }
+    let half = cases.len() / 2;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for c in &cases[..half] {
+        let Some(ratio) = DensityRatio::new(&c.map, &c.cloud) else {
+            continue;
+        };
+        for i in 0..c.cloud.len() {
+            for j in i + 1..c.cloud.len() {
+                let d = (c.cloud[i] - c.cloud[j]).norm();
+                if d < 7.5 {
+                    x.push(features(d, ratio.density_ratio(c.cloud[i], c.cloud[j])));
+                    let bond = matches!((c.label[i], c.label[j]), (Some(a), Some(b)) if a.abs_diff(b) == 1);
+                    y.push(if bond { 1.0 } else { 0.0 });
+                }
+            }
+        }
+    }
+    let (w, loss) = irls(&x, &y);
+    println!(
+        "fit on {half} chains, {} pairs: coefficients {w:.4?}, mean log-loss {loss:.4} (shipped: {BOND_LOGIT:?})",
+        x.len()
+    );
+    println!("\n| paths, {} held-out chains | links between sequence neighbours | residue-weighted run length | paths of 2+ atoms per chain |", cases.len() - half);
+    println!("| --- | --- | --- | --- |");
+    // None: the paper's connection; Some(t): likely paths at threshold t.
+    let arms = [None, Some(-6.0), Some(-4.0), Some(-2.0), Some(0.0)];
+    for arm in arms {
+        let name = match arm {
+            None => "cutoff connection (paper)".to_string(),
+            Some(t) => format!("likely paths, log-odds ≥ {t}"),
+        };
+        let (mut good, mut links, mut runs, mut multi) = (0, 0, 0.0, 0);
+        for c in &cases[half..] {
+            let paths = match arm {
+                None => connect(&c.cloud),
+                Some(t) => likely_paths(&c.cloud, &c.map, t),
+            };
+            let (g, l, r) = measure(c, &paths);
+            good += g;
+            links += l;
+            runs += r;
+            multi += paths.iter().filter(|p| p.len() > 1).count();
+        }
+        let k = (cases.len() - half).max(1) as f64;
+        println!(
+            "| {name} | {:.3} | {:.1} | {:.1} |",
+            good as f64 / links.max(1) as f64,
+            runs / k,
+            multi as f64 / k
+        );
+    }
+    Ok(())
+}
