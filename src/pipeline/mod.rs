@@ -139,9 +139,12 @@ pub(crate) struct CaMarker {
     /// The two networks agree: eq. 7's term is on.
     pub(crate) consensus: bool,
     pub(crate) trusted: bool,
-    /// Median distance of the two networks' paired atoms (Å). Required: a
-    /// marker written before it existed does not parse, so the stage reruns
-    /// and later stages see the spread instead of an unknown one.
+    /// Median distance of the two networks' paired atoms (Å; null when one
+    /// network ran). Required: serde would read a missing `Option` as None,
+    /// so `deserialize_with` makes a marker written before the field existed
+    /// fail to parse; the stage then reruns and later stages see the spread
+    /// instead of an unknown one.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub(crate) spread: Option<f64>,
     pub(crate) resolution: f64,
     pub(crate) resolution_estimated: bool,
@@ -891,5 +894,22 @@ mod tests {
             assert_eq!(back.as_ref(), Some(&request), "{r}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A Cα marker from before the spread existed does not parse (the stage
+    /// reruns); one with a null spread (one network) does.
+    #[test]
+    fn a_ca_marker_needs_its_spread() {
+        let old = r#"{"n_atoms": 151, "agreement": 0.87, "consensus": true, "trusted": true,
+            "resolution": 7.3, "resolution_estimated": false, "seconds": 2.8}"#;
+        assert!(serde_json::from_str::<CaMarker>(old).is_err());
+        let one = old.replace("\"seconds\"", "\"spread\": null, \"seconds\"");
+        let m: CaMarker = serde_json::from_str(&one).unwrap();
+        assert_eq!(m.spread, None);
+        let two = old.replace("\"seconds\"", "\"spread\": 0.21, \"seconds\"");
+        assert_eq!(
+            serde_json::from_str::<CaMarker>(&two).unwrap().spread,
+            Some(0.21)
+        );
     }
 }
