@@ -89,6 +89,16 @@ fn connection_of_the_shuffled_native_chain_follows_the_sequence() {
     assert!(frac > 0.9, "{good}/{bonds}");
 }
 
+/// The canonical sequence of 3J6B chain 9 and its predicted secondary structure.
+fn sequence_and_ss() -> (String, Vec<[f32; 3]>) {
+    let s = mapfold::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
+    let seq = mapfold::sequence::canonical_sequence(&s.chains[0]);
+    let ss = mapfold::threading::ssp::SsPredictor::bundled()
+        .unwrap()
+        .predict(&seq);
+    (seq, ss)
+}
+
 /// The bundled networks' cloud of the real EMD-2566 cut-out.
 fn cnn_cloud(map: &mapfold::map::DensityMap, len: usize) -> CaCloud {
     let (a, b) = mapfold::cnn::bundled::networks().unwrap();
@@ -208,11 +218,7 @@ fn same_seed_gives_the_same_templates_on_any_thread_count() {
     assert_eq!(a.trace(17), a.trace(17));
     assert_ne!(a.trace(17), a.trace(18));
     // With the sequence: distinct traces aligned with gaps, also thread-count free.
-    let s = mapfold::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
-    let seq = mapfold::sequence::canonical_sequence(&s.chains[0]);
-    let ss = mapfold::threading::ssp::SsPredictor::bundled()
-        .unwrap()
-        .predict(&seq);
+    let (seq, ss) = sequence_and_ss();
     let inp = RegenInputs {
         cloud: &cloud,
         query_len: l,
@@ -361,11 +367,7 @@ fn cloud_with_errors(native: &[Vec3], seed: u64) -> CaCloud {
 fn gapped_alignment_of_likely_paths_puts_more_residues_in_register() {
     let native = native_ca();
     let l = native.len();
-    let s = mapfold::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
-    let seq = mapfold::sequence::canonical_sequence(&s.chains[0]);
-    let ss = mapfold::threading::ssp::SsPredictor::bundled()
-        .unwrap()
-        .predict(&seq);
+    let (seq, ss) = sequence_and_ss();
     let map = mapfold::io::mrc::read_map(&fixture("emd2566_3j6b_9.mrc")).unwrap();
     // The native's own contacts: a register signal strong enough that what
     // differs is how far the threading can follow the chain.

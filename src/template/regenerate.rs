@@ -70,6 +70,7 @@ use rayon::prelude::*;
 
 use super::align::{align, AlignParams, Alignment};
 use super::contacts::{ContactMap, CONTACT_CUTOFF};
+use super::links::DensityRatio;
 use super::register::{
     emission_table, pair_register_scores, register_scores, Probe, SequenceProfile, TraceProfile,
 };
@@ -530,53 +531,32 @@ fn pick_join(
     Some(b)
 }
 
-/// The density along a candidate bond relative to the density at the atoms:
-/// a Cα–Cα bond runs through backbone density, a jump between strands or
-/// helix turns crosses weaker density.
+/// The density along a candidate bond relative to the density at the atoms
+/// ([`DensityRatio`]): a Cα–Cα bond runs through backbone density, a jump
+/// between strands or helix turns crosses weaker density.
 struct BondDensity<'m> {
-    map: &'m DensityMap,
-    mean: f64,
-    /// Median density at the cloud's atoms above the map mean.
-    reference: f64,
+    /// None when the atoms are no denser than the map's mean.
+    ratio: Option<DensityRatio<'m>>,
     power: f64,
 }
 
 impl<'m> BondDensity<'m> {
     fn new(map: &'m DensityMap, points: &[Vec3], power: f64) -> Self {
-        let mean = map.stats().mean;
-        let mut at: Vec<f64> = points
-            .iter()
-            .filter_map(|p| map.value_at(*p))
-            .map(|v| v as f64 - mean)
-            .collect();
-        at.sort_by(f64::total_cmp);
-        let reference = at.get(at.len() / 2).copied().unwrap_or(0.0);
         BondDensity {
-            map,
-            mean,
-            reference,
+            ratio: DensityRatio::new(map, points),
             power,
         }
     }
 
-    /// (lowest density at 1/4, 1/2, 3/4 of the bond above the mean, over the
-    /// reference, clamped to [0, 1]) ^ power, floored so that a join is never
-    /// impossible.
+    /// (the density ratio clamped to [0, 1]) ^ power, floored so that a join
+    /// is never impossible.
     fn weight(&self, a: Vec3, b: Vec3) -> f64 {
-        if self.reference <= 0.0 {
-            return 1.0;
-        }
-        let low = [0.25, 0.5, 0.75]
-            .iter()
-            .map(|&t| {
-                self.map
-                    .value_at(a + (b - a) * t)
-                    .map_or(self.mean, |v| v as f64)
-            })
-            .fold(f64::INFINITY, f64::min);
-        (((low - self.mean) / self.reference).clamp(0.0, 1.0))
-            .powf(self.power)
-            .max(1e-4)
+        self.ratio.as_ref().map_or(1.0, |r| {
+            r.density_ratio(a, b)
+                .clamp(0.0, 1.0)
+                .powf(self.power)
+                .max(1e-4)
+        })
     }
 }
 
