@@ -11,9 +11,10 @@
 //!    2; an atom still above 2 loses all its connections. Connections present
 //!    under more than 40 % of the cutoffs are kept (most frequent first, never
 //!    a third one on an atom nor a cycle), which leaves paths: the fragments.
-//!    Ours by default ([`RegenOptions::link_threshold`]): the likely paths of
-//!    [`super::links`], from a bond likelihood of length and density fitted
-//!    on validation chains, which join wrong neighbours about a third as often.
+//!    Ours by default in maps of 5 Å or finer ([`RegenOptions::link_threshold`]):
+//!    the likely paths of [`super::links`], from a bond likelihood of length
+//!    and density fitted on validation chains, which join wrong neighbours
+//!    about a third as often.
 //! 2. Tracing ([`grow_trace`]). A trace starts from the fragment of a random
 //!    atom and grows at its tail, then at its head, by joining a free end of
 //!    an unused fragment within the 5.5 Å probing radius, until none is left.
@@ -46,7 +47,8 @@
 //!    The sums over the prediction come from 2D prefix sums, the sums over the
 //!    trace from its contact list, so the contact term costs O(contacts); the
 //!    other two cost O(m) for m covered positions. With gaps (the default
-//!    when the sequence is known, [`RegenOptions::gapped`]): each distinct
+//!    when the sequence is known and the map is 5 Å or finer,
+//!    [`RegenOptions::gapped`]): each distinct
 //!    trace is aligned to the sequence in both directions by
 //!    [`super::align`], which lets a step of the trace span two or three
 //!    residues (a missing atom) and drops false atoms, and its alignment
@@ -144,10 +146,13 @@ pub struct RegenOptions {
     pub density_weight: f64,
     /// Where the density simulation and correlation run.
     pub backend: Backend,
-    /// `Some(t)`: the fragments are the likely paths of [`super::links`]
-    /// (links of bond log-odds ≥ t); `None`: the paper's connection ([`connect`]).
+    /// `Some(t)`: in maps of [`super::links::FITTED_MAX_RESOLUTION`] or
+    /// finer, the fragments are the likely paths of [`super::links`] (links
+    /// of bond log-odds ≥ t); `None`, or coarser maps: the paper's connection
+    /// ([`connect`]).
     pub link_threshold: Option<f64>,
-    /// `Some`: traces are aligned to the sequence with gaps ([`super::align`])
+    /// `Some`: in maps of [`super::links::FITTED_MAX_RESOLUTION`] or finer,
+    /// traces are aligned to the sequence with gaps ([`super::align`])
     /// instead of gapless threading (needs the sequence; without it, gapless).
     pub gapped: Option<AlignParams>,
 }
@@ -206,6 +211,7 @@ pub struct RegenStats {
     /// Distinct traces among them (all of them under gapless threading,
     /// which does not look for repeats).
     pub distinct_traces: usize,
+    /// Over the scored traces.
     pub mean_trace_len: f64,
     /// Distinct placements that entered the density ranking.
     pub ranked: usize,
@@ -720,24 +726,12 @@ fn residue_of(pos: usize, len: usize, reverse: bool, shift: i64, l: usize) -> Op
 }
 
 fn placement_key(trace: &[usize], reverse: bool, shift: i64, l: usize) -> u64 {
-    // FNV-1a over (residue, atom) pairs in residue order: stable across runs.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |v: u64| {
-        for b in v.to_le_bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
     let n = trace.len();
     let mut pairs: Vec<(usize, usize)> = (0..n)
         .filter_map(|p| residue_of(p, n, reverse, shift, l).map(|r| (r, trace[p])))
         .collect();
     pairs.sort_unstable();
-    for (r, a) in pairs {
-        eat(r as u64);
-        eat(a as u64);
-    }
-    h
+    pairs_key(&pairs)
 }
 
 /// What scores a placement: the contact map's prefix sums, the register
@@ -904,22 +898,26 @@ fn placement_score(
     score
 }
 
-/// Hash of a trace's atoms, the same in either direction.
-fn trace_key(trace: &[usize]) -> u64 {
-    let fwd = trace.first() <= trace.last();
+/// FNV-1a over 64-bit values: stable across runs and platforms.
+fn fnv(values: impl IntoIterator<Item = u64>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |v: usize| {
-        for b in (v as u64).to_le_bytes() {
+    for v in values {
+        for b in v.to_le_bytes() {
             h ^= b as u64;
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
-    };
-    if fwd {
-        trace.iter().for_each(|&a| eat(a));
-    } else {
-        trace.iter().rev().for_each(|&a| eat(a));
     }
     h
+}
+
+/// Hash of a trace's atoms, the same in either direction.
+fn trace_key(trace: &[usize]) -> u64 {
+    let atoms = trace.iter().map(|&a| a as u64);
+    if trace.first() <= trace.last() {
+        fnv(atoms)
+    } else {
+        fnv(atoms.rev())
+    }
 }
 
 /// The trace's local alignment in the direction `reverse` picks
@@ -974,17 +972,9 @@ fn best_alignment(
     }
 }
 
+/// Hash of (residue, atom) pairs in residue order.
 fn pairs_key(pairs: &[(usize, usize)]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &(r, a) in pairs {
-        for v in [r as u64, a as u64] {
-            for b in v.to_le_bytes() {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-    }
-    h
+    fnv(pairs.iter().flat_map(|&(r, a)| [r as u64, a as u64]))
 }
 
 /// The weighted register score of an alignment ((residue, position) pairs
