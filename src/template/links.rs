@@ -28,9 +28,9 @@ use crate::Vec3;
 pub const BOND_LOGIT: [f64; 5] = [-5.0573, -1.2183, -2.3496, 8.9688, -1.9716];
 
 /// The coarsest map resolution the likely paths are used at, Å (the fit's
-/// maps are 2–5 Å): on 8 Å validation maps the likely paths (with gapped alignment) put the first
-/// trace template at TM 0.153 against 0.161 for the paper's connection
-/// (BENCHMARKS.md), so coarser maps keep the paper's.
+/// maps are 2–5 Å): on 8 Å validation maps the likely paths (with gapped
+/// alignment) put the first trace template at TM 0.153 against 0.161 for the
+/// paper's connection (BENCHMARKS.md), so coarser maps keep the paper's.
 pub const FITTED_MAX_RESOLUTION: f64 = 5.0;
 
 /// Pairs farther apart than this are never linked, Å (two bonds with the atom

@@ -392,6 +392,31 @@ mod tests {
         }
     }
 
+    /// Over the pairs of a gapless placement, the pairwise scores equal the
+    /// prefix-sum ones, in either direction.
+    #[test]
+    fn pair_scores_match_gapless_scores() {
+        let (ca, seq, map) = native();
+        let ss = SsPredictor::bundled().unwrap().predict(&seq);
+        let sp = SequenceProfile::new(&seq, Some(&ss));
+        let tp = TraceProfile::new(&ca[20..170], &map, &Probe::bundled());
+        for (reverse, shift) in [(false, 20), (false, 3), (true, 31)] {
+            let t = tp.len();
+            let pairs: Vec<(usize, usize)> = (0..t)
+                .map(|q| {
+                    let p = if reverse { t - 1 - q } else { q };
+                    ((q as i64 + shift) as usize, p)
+                })
+                .collect();
+            let a = register_scores(&tp, &sp, reverse, shift);
+            let b = pair_register_scores(&tp, &sp, &pairs);
+            assert!(
+                (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9,
+                "{a:?} {b:?}"
+            );
+        }
+    }
+
     #[test]
     fn geometric_ss_of_the_native_agrees_with_dssp() {
         let (ca, seq, _) = native();
