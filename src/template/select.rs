@@ -10,8 +10,10 @@
 //!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
 //!    CRscore > 0.5 (N_rank), each then moved onto the cloud residue by
 //!    residue on Easy targets when the cloud is sharp ([`super::snap`]).
-//!    N_gen = 40 − N_rank Cα traces are grown from the cloud and aligned to
-//!    the sequence ([`super::regenerate`]), the register chosen by a contact map
+//!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
+//!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
+//!    5 Å or finer, along likely paths and with gaps), the register chosen by
+//!    a contact map
 //!    (a user's RR file, else the consensus of the top threading templates),
 //!    the side-chain density and the predicted secondary structure
 //!    ([`super::register`]), then ranked with the density correlation.
