@@ -8,9 +8,8 @@
 //! box; `bench::harness::maps`), the bundled networks' cloud, and the native
 //! Cα moved by up to ±2.5 Å per axis (seeded), snapped with `snap_chain`.
 //!
-//! `cargo run --release --example snap_gate [N]` (needs `../shared/data`).
-
-use std::path::Path;
+//! `cargo run --release --example snap_gate [N]` (needs `../shared/data` or
+//! `$MAPFOLD_DATA`).
 
 use mapfold::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
 use mapfold::bench::{read_targets, TargetChain};
@@ -28,12 +27,11 @@ fn main() -> anyhow::Result<()> {
         Some(s) => s.parse()?,
         None => 10,
     };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    anyhow::ensure!(
-        dir.is_dir(),
-        "{}: not found; this example needs the shared data sets",
-        dir.display()
-    );
+    let dir = mapfold::data::shared_data_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "../shared/data not found (set MAPFOLD_DATA to its path); this example needs it"
+        )
+    })?;
     let (a, b) = mapfold::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let det = CaDetector::new(a, b)?;
     println!("| chain | bin | R (Å) | SNR | spread (Å) | cloud to native, median (Å) | native Cα with an atom within 1 Å | TM before | TM after snapping |");

@@ -10,9 +10,8 @@
 //! residue-weighted mean length of the runs that follow the chain (steps of
 //! +1 or +2 residues, or −1 or −2, in one direction).
 //!
-//! `cargo run --release --example trace_links [N]` (needs `../shared/data`).
-
-use std::path::Path;
+//! `cargo run --release --example trace_links [N]` (needs `../shared/data` or
+//! `$MAPFOLD_DATA`).
 
 use mapfold::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
 use mapfold::bench::{read_targets, TargetChain};
@@ -94,12 +93,11 @@ fn main() -> anyhow::Result<()> {
         Some(s) => s.parse()?,
         None => 50,
     };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    anyhow::ensure!(
-        dir.is_dir(),
-        "{}: not found; this example needs the shared data sets",
-        dir.display()
-    );
+    let dir = mapfold::data::shared_data_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "../shared/data not found (set MAPFOLD_DATA to its path); this example needs it"
+        )
+    })?;
     let (a, b) = mapfold::cnn::bundled::networks().map_err(anyhow::Error::msg)?;
     let det = CaDetector::new(a, b)?;
     let bin = ResolutionBin::parse("2-5").map_err(anyhow::Error::msg)?;

@@ -33,6 +33,12 @@ pub const BOND_LOGIT: [f64; 5] = [-5.0573, -1.2183, -2.3496, 8.9688, -1.9716];
 /// paper's connection (BENCHMARKS.md), so coarser maps keep the paper's.
 pub const FITTED_MAX_RESOLUTION: f64 = 5.0;
 
+/// Whether a map of `resolution` Å is within the fit's range
+/// ([`FITTED_MAX_RESOLUTION`]).
+pub fn fitted_at(resolution: f64) -> bool {
+    resolution <= FITTED_MAX_RESOLUTION
+}
+
 /// Pairs farther apart than this are never linked, Å (two bonds with the atom
 /// between them missing reach 7 Å).
 pub const MAX_LINK: f64 = 7.0;

@@ -1106,7 +1106,7 @@ pub fn regenerate_from(
     // The bond likelihood was fitted on 2–5 Å maps; on 8 Å validation maps
     // neither it nor the gapped alignment gained (BENCHMARKS.md), so coarser
     // maps keep the paper's connection and gapless threading.
-    let fitted = resolution <= super::links::FITTED_MAX_RESOLUTION;
+    let fitted = super::links::fitted_at(resolution);
     let link_threshold = opts.link_threshold.filter(|_| fitted);
     let fragments = match link_threshold {
         Some(t) => super::links::likely_paths(points, inp.map, t),

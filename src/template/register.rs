@@ -47,6 +47,18 @@ pub fn side_chain_size(c: char) -> f64 {
     }
 }
 
+/// Zero mean, unit SD (population); zeros when constant.
+fn standardised(v: &[f64]) -> Vec<f64> {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    if sd > 1e-12 {
+        v.iter().map(|x| (x - mean) / sd).collect()
+    } else {
+        vec![0.0; v.len()]
+    }
+}
+
 /// Prefix sums: `p[k]` = sum of the first k values.
 fn prefix(v: impl Iterator<Item = f64>) -> Vec<f64> {
     let mut out = vec![0.0];
@@ -61,6 +73,8 @@ fn prefix(v: impl Iterator<Item = f64>) -> Vec<f64> {
 /// The query's side-of-the-sequence signals, built once per regeneration.
 pub struct SequenceProfile {
     size: Vec<f64>,
+    /// `size` standardised (zero mean, unit SD; zeros when constant).
+    size_z: Vec<f64>,
     size1: Vec<f64>,
     size2: Vec<f64>,
     /// Predicted helix/strand/coil probabilities (None: no SS term).
@@ -77,6 +91,7 @@ impl SequenceProfile {
             .filter(|p| p.len() == size.len())
             .map(|p| p.iter().map(|q| q.map(|x| x as f64)).collect());
         SequenceProfile {
+            size_z: standardised(&size),
             size1: prefix(size.iter().copied()),
             size2: prefix(size.iter().map(|x| x * x)),
             ss2: prefix(
@@ -260,18 +275,8 @@ pub fn register_scores(
 /// a random state, 2 for a certain match), each with its weight. Zero terms
 /// without a sequence side (no SS prediction, constant sizes).
 pub fn emission_table(tp: &TraceProfile, sp: &SequenceProfile, side_w: f64, ss_w: f64) -> Vec<f32> {
-    let standard = |v: &[f64]| -> Vec<f64> {
-        let n = v.len().max(1) as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-        if sd > 1e-12 {
-            v.iter().map(|x| (x - mean) / sd).collect()
-        } else {
-            vec![0.0; v.len()]
-        }
-    };
-    let zx = standard(&tp.density);
-    let zs = standard(&sp.size);
+    let zx = standardised(&tp.density);
+    let zs = &sp.size_z;
     let l = sp.len();
     let mut out = vec![0.0f32; tp.len() * l];
     for p in 0..tp.len() {

@@ -13,17 +13,17 @@
 //!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
 //!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
 //!    5 Å or finer, along likely paths and with gaps), the register chosen by
-//!    a contact map
-//!    (a user's RR file, else the consensus of the top threading templates),
-//!    the side-chain density and the predicted secondary structure
-//!    ([`super::register`]), then ranked with the density correlation.
+//!    a contact map (a user's RR file, else the consensus of the top threading
+//!    templates), the side-chain density and the predicted secondary
+//!    structure ([`super::register`]), then ranked with the density
+//!    correlation.
 //! 3. When the clouds disagree, the cloud is not trusted: the top threading
 //!    templates are fitted into the map as rigid bodies ([`super::rigid_fit`])
 //!    and the best 40 by density correlation kept.
 //!
 //! The kept models are ranked re-selected first (by CRscore; on Hard targets
-//! in maps of 5 Å or finer after the regenerated traces), then the others by the correlation of their
-//! Cα density with the map; the paper ranks all 40
+//! in maps of 5 Å or finer after the regenerated traces), then the others by
+//! the correlation of their Cα density with the map; the paper ranks all 40
 //! by that correlation, which puts well-filling but wrongly threaded traces
 //! ahead of correct templates (see `select_templates`). If fewer than 40 come
 //! out of step 2 (few traces, a short library), rigid fits of further threading
@@ -153,6 +153,7 @@ pub fn select_templates(
         .map(|h| TemplateModel::from_hit(h, inp.library, l))
         .collect();
     let mut out = Selection::new(inp.threading.difficulty);
+    let hard = inp.threading.difficulty == Difficulty::Hard;
     let mut models = Vec::new();
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;
@@ -214,7 +215,7 @@ pub fn select_templates(
             // after the choice; BENCHMARKS.md), so Easy targets keep the
             // paper's connection and gapless threading.
             let mut regen = opts.regen;
-            if inp.threading.difficulty != Difficulty::Hard {
+            if !hard {
                 regen.link_threshold = None;
                 regen.gapped = None;
             }
@@ -285,14 +286,11 @@ pub fn select_templates(
     // assembly's restraints come from the top of this list. On Hard targets
     // the re-selected templates are mostly wrong and, where the traces are
     // grown along likely paths and aligned with gaps (maps of 5 Å or finer),
-    // the traces go first: on
-    // the 21 of 50 validation chains (all Hard, 3 Å) with both, the first
-    // trace scored TM 0.414 on average against 0.342 for the first
+    // the traces go first: on the 21 of 50 validation chains (all Hard, 3 Å)
+    // with both, the first trace scored TM 0.414 on average against 0.342 for the first
     // re-selected template, better on 13 (BENCHMARKS.md, "Likely paths and
     // gapped alignment").
-    let traces_first = opts.traces_first_on_hard
-        && inp.threading.difficulty == Difficulty::Hard
-        && inp.resolution <= super::links::FITTED_MAX_RESOLUTION;
+    let traces_first = opts.traces_first_on_hard && hard && super::links::fitted_at(inp.resolution);
     let group = |m: &TemplateModel| match m.source {
         super::Source::Reselected => usize::from(traces_first),
         super::Source::Regenerated => usize::from(!traces_first),
