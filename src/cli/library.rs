@@ -3,6 +3,8 @@
 //! and writes the binary library ([`crate::threading::library`]);
 //! `library train-ssp` retrains the sequence → secondary-structure predictor
 //! ([`crate::threading::ssp`]) on the data set's train split;
+//! `library train-restype` retrains the residue-type predictor
+//! ([`crate::template::residue_type`]) on simulated maps of train chains;
 //! `library knowledge-stats` rebuilds the assembly force field's statistics
 //! ([`crate::assembly::stats`]) from the train split.
 
@@ -27,8 +29,44 @@ pub enum LibraryCommand {
     Build(BuildArgs),
     /// Retrain the secondary-structure predictor (writes its weight file).
     TrainSsp(TrainSspArgs),
+    /// Retrain the residue-type predictor on simulated maps (writes its weight file).
+    TrainRestype(TrainRestypeArgs),
     /// Rebuild the assembly's knowledge-based statistics from the train split.
     KnowledgeStats(KnowledgeStatsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainRestypeArgs {
+    /// The data set directory (default ../shared/data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output weight file (the shipped one is weights/restype.bin).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Train chains to simulate maps of (the first N of the split).
+    #[arg(long, default_value_t = 300)]
+    pub chains: usize,
+    /// Validation chains scored after each epoch.
+    #[arg(long, default_value_t = 50)]
+    pub validation_chains: usize,
+    /// Gaussian noise (Å per axis) added to the native Cα.
+    #[arg(long, default_value_t = 0.35)]
+    pub jitter: f64,
+    /// Fraction of maps degraded like experimental ones
+    /// (`training::residue_maps`); the rest are the harness's.
+    #[arg(long, default_value_t = 0.5)]
+    pub degraded: f64,
+    #[arg(long, default_value_t = 12)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 96)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 0.002)]
+    pub learning_rate: f32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +127,7 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
     match &args.command {
         LibraryCommand::Build(a) => run_build(a),
         LibraryCommand::TrainSsp(a) => run_train(a),
+        LibraryCommand::TrainRestype(a) => run_train_restype(a),
         LibraryCommand::KnowledgeStats(a) => run_knowledge(a),
     }
 }
@@ -242,6 +281,158 @@ fn run_train(args: &TrainSspArgs) -> anyhow::Result<()> {
             q3_train,
             best_valid,
             q3_test,
+            secs
+        );
+    }
+    Ok(())
+}
+
+/// Residue-type samples of the first `limit` chains of `split`: one map of
+/// 2–5 Å per chain (seeded by `seed`), degraded with probability `degraded`,
+/// else the harness's; the chain's Cα jittered.
+fn restype_samples(
+    data: &Path,
+    split: &str,
+    limit: usize,
+    jitter: f64,
+    degraded: f64,
+    seed: u64,
+) -> anyhow::Result<Vec<crate::template::residue_type::Sample>> {
+    use crate::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
+    use crate::bench::{read_targets, TargetChain};
+    use rand::{Rng, SeedableRng};
+    use rayon::prelude::*;
+    let targets: Vec<_> = read_targets(data, split)?.into_iter().take(limit).collect();
+    let bin = ResolutionBin::parse("2-5").map_err(anyhow::Error::msg)?;
+    let settings = MapSettings {
+        seed,
+        ..MapSettings::default()
+    };
+    let per_chain: Vec<Vec<_>> = targets
+        .par_iter()
+        .enumerate()
+        .map(|(k, t)| -> anyhow::Result<Vec<_>> {
+            let tc = TargetChain::load(data, t)?;
+            let types: Vec<usize> = tc
+                .sequence
+                .chars()
+                .map(crate::sequence::index_or_unknown)
+                .collect();
+            if types.len() != tc.native.len() {
+                log::warn!("{}: sequence and Cα differ in length; skipped", t.id);
+                return Ok(Vec::new());
+            }
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ (k as u64) << 20);
+            let (map, resolution) = if rng.random::<f64>() < degraded {
+                crate::training::residue_maps::degraded_map(
+                    &tc.structure(),
+                    (bin.lo, bin.hi),
+                    &mut rng,
+                )?
+            } else {
+                let bm = simulate(
+                    &tc.structure(),
+                    &t.id,
+                    bin,
+                    0,
+                    &settings,
+                    crate::gpu::Backend::Cpu,
+                )?;
+                (bm.map, bm.resolution)
+            };
+            Ok(crate::template::residue_type::chain_samples(
+                &map, &tc.native, &types, resolution, jitter, &mut rng,
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(per_chain.into_iter().flatten().collect())
+}
+
+fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
+    use crate::template::residue_type::{ResidueTypePredictor, TrainOptions};
+    let data = data_dir(args.data.as_deref())?;
+    let t0 = Instant::now();
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.degraded),
+        "--degraded must be a fraction in 0..1, got {}",
+        args.degraded
+    );
+    let train = restype_samples(
+        &data,
+        "train",
+        args.chains,
+        args.jitter,
+        args.degraded,
+        args.seed,
+    )?;
+    // Validation chains twice: on the harness's maps (as the simulated test
+    // maps) and on degraded ones; epochs are chosen on both together.
+    let valid_maps = |degraded: f64| {
+        restype_samples(
+            &data,
+            "validation",
+            args.validation_chains,
+            args.jitter,
+            degraded,
+            args.seed + 1,
+        )
+    };
+    let (valid_harness, valid_degraded) = (valid_maps(0.0)?, valid_maps(1.0)?);
+    let valid: Vec<_> = valid_harness
+        .iter()
+        .chain(&valid_degraded)
+        .cloned()
+        .collect();
+    anyhow::ensure!(
+        !train.is_empty() && !valid.is_empty(),
+        "{}: no training or validation samples",
+        data.display()
+    );
+    log::info!(
+        "residue types: {} train and {} validation samples in {:.1} s",
+        train.len(),
+        valid.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let opts = TrainOptions {
+        hidden: args.hidden,
+        epochs: args.epochs,
+        learning_rate: args.learning_rate,
+        seed: args.seed,
+    };
+    let (net, report) = ResidueTypePredictor::train(&train, &valid, &opts);
+    let on_train = net.score(&train);
+    let on_valid = report.validation[report.best_epoch.saturating_sub(1)];
+    let (on_harness, on_degraded) = (net.score(&valid_harness), net.score(&valid_degraded));
+    net.write(&args.output)?;
+    let secs = t0.elapsed().as_secs_f64();
+    if args.json {
+        super::print_json(&json!({
+            "output": args.output,
+            "train_samples": train.len(),
+            "best_epoch": report.best_epoch,
+            "validation_per_epoch": report.validation,
+            "train": on_train,
+            "validation": on_valid,
+            "validation_harness_maps": on_harness,
+            "validation_degraded_maps": on_degraded,
+            "seconds": secs,
+        }));
+    } else {
+        println!(
+            "{}: epoch {} of {}; top-1 train {:.4}, validation {:.4} (harness maps {:.4}, degraded {:.4}); \
+             information train {:.4}, validation {:.4} (harness maps {:.4}, degraded {:.4}) nats ({:.1} s)",
+            args.output.display(),
+            report.best_epoch,
+            args.epochs,
+            on_train.top1,
+            on_valid.top1,
+            on_harness.top1,
+            on_degraded.top1,
+            on_train.information,
+            on_valid.information,
+            on_harness.information,
+            on_degraded.information,
             secs
         );
     }

@@ -15,6 +15,7 @@ pub mod links;
 pub mod regenerate;
 pub mod register;
 pub mod reselect;
+pub mod residue_type;
 pub mod rigid_fit;
 pub mod select;
 pub mod snap;

@@ -53,7 +53,10 @@
 //!    [`super::align`], which lets a step of the trace span two or three
 //!    residues (a missing atom) and drops false atoms, and its alignment
 //!    score picks the top placements; their register score is then the same
-//!    three PCCs over the aligned pairs.
+//!    three PCCs over the aligned pairs. At 5 Å or finer the residue types
+//!    read from the density ([`super::residue_type`]) join both: their
+//!    log-odds in each pair's emission, their mean log-odds over the aligned
+//!    pairs in the register score ([`RegenOptions::residue_type_weight`]).
 //! 4. Ranking. The best placement of each trace enters a list of the
 //!    [`RegenOptions::n_top`] (paper: 300) best distinct placements (traces
 //!    shorter than [`RegenOptions::min_coverage`]·L rank after the rest); those
@@ -74,8 +77,10 @@ use super::align::{align, AlignParams, Alignment};
 use super::contacts::{ContactMap, CONTACT_CUTOFF};
 use super::links::DensityRatio;
 use super::register::{
-    emission_table, pair_register_scores, register_scores, Probe, SequenceProfile, TraceProfile,
+    emission_table, pair_register_scores, pair_type_score, register_scores, Probe, SequenceProfile,
+    TraceProfile,
 };
+use super::residue_type::{density_scale, trace_features, ResidueTypePredictor, TYPES};
 use super::{Source, TemplateModel};
 use crate::ca::CaCloud;
 use crate::gpu::Backend;
@@ -141,6 +146,12 @@ pub struct RegenOptions {
     pub side_chain_weight: f64,
     /// Weight of the secondary-structure PCC ([`super::register`]).
     pub ss_weight: f64,
+    /// Weight of the residue types read from the density
+    /// ([`super::residue_type`]; gapped alignment only, maps of
+    /// [`super::residue_type::FITTED_MAX_RESOLUTION`] or finer): of their
+    /// log-odds in each pair's emission and of their mean log-odds over the
+    /// aligned pairs in the register score.
+    pub residue_type_weight: f64,
     /// Weight of the placement's Cα-only density PCC in the final ranking,
     /// added to the register score (0: no density simulation at all).
     pub density_weight: f64,
@@ -174,6 +185,7 @@ impl Default for RegenOptions {
             contact_weight: 1.0,
             side_chain_weight: 1.0,
             ss_weight: 1.0,
+            residue_type_weight: 1.0,
             density_weight: 1.0,
             backend: Backend::Cpu,
             link_threshold: Some(super::links::DEFAULT_MIN_LOGIT),
@@ -740,6 +752,8 @@ struct Scorer<'a> {
     l: usize,
     contacts: Option<ContactSums<'a>>,
     sequence: Option<SequenceProfile>,
+    /// Residue types from the density (gapped alignment only).
+    types: Option<TypeSignal>,
     probe: Probe,
     map: &'a DensityMap,
     points: &'a [Vec3],
@@ -747,17 +761,55 @@ struct Scorer<'a> {
     opts: RegenOptions,
 }
 
+/// The residue-type predictor and what its inputs need of the map.
+struct TypeSignal {
+    net: ResidueTypePredictor,
+    scale: f64,
+    resolution: f64,
+}
+
+impl TypeSignal {
+    /// Per position of the directed trace `ca`, the log-odds of each type.
+    fn log_odds(&self, map: &DensityMap, ca: &[Vec3]) -> Vec<Option<[f32; TYPES]>> {
+        trace_features(map, ca, self.scale, self.resolution)
+            .into_iter()
+            .map(|x| x.map(|x| self.net.log_odds(&x)))
+            .collect()
+    }
+}
+
 impl<'a> Scorer<'a> {
-    /// Terms with weight 0 are left out (no cost).
+    /// Terms with weight 0 are left out (no cost). The residue types need
+    /// the sequence, a map of
+    /// [`super::residue_type::FITTED_MAX_RESOLUTION`] or finer, and density
+    /// at the cloud.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         l: usize,
         contacts: Option<&'a ContactMap>,
         sequence: Option<&str>,
         predicted_ss: Option<&[[f32; 3]]>,
         map: &'a DensityMap,
+        resolution: f64,
         points: &'a [Vec3],
         opts: &RegenOptions,
     ) -> Self {
+        let types = (sequence.is_some()
+            && opts.residue_type_weight != 0.0
+            && resolution <= super::residue_type::FITTED_MAX_RESOLUTION)
+            .then(|| density_scale(map, points))
+            .flatten()
+            .and_then(|scale| match ResidueTypePredictor::bundled() {
+                Ok(net) => Some(TypeSignal {
+                    net,
+                    scale,
+                    resolution,
+                }),
+                Err(e) => {
+                    log::warn!("{e}; residue types left out");
+                    None
+                }
+            });
         let mut near8 = vec![Vec::new(); points.len()];
         for (i, j, _) in pairs_within(points, CONTACT_CUTOFF) {
             near8[i].push(j as u32);
@@ -771,6 +823,7 @@ impl<'a> Scorer<'a> {
             sequence: sequence
                 .filter(|_| opts.side_chain_weight != 0.0 || opts.ss_weight != 0.0)
                 .map(|s| SequenceProfile::new(s, predicted_ss.filter(|_| opts.ss_weight != 0.0))),
+            types,
             probe: Probe::bundled(),
             map,
             points,
@@ -920,28 +973,43 @@ fn trace_key(trace: &[usize]) -> u64 {
     }
 }
 
+/// The directed trace's register signals: its profile and, with residue
+/// types, their log-odds per position.
+struct DirectedSignals {
+    profile: TraceProfile,
+    types: Option<Vec<Option<[f32; TYPES]>>>,
+}
+
 /// The trace's local alignment in the direction `reverse` picks
 /// ([`super::align`]; pairs of residue and position in the directed trace),
-/// the directed trace (cloud atom of each position) and its profile.
+/// the directed trace (cloud atom of each position) and its signals.
 fn aligned(
     trace: &[usize],
     reverse: bool,
     sc: &Scorer,
     prm: &AlignParams,
-) -> (Alignment, Vec<usize>, TraceProfile) {
+) -> (Alignment, Vec<usize>, DirectedSignals) {
     let directed: Vec<usize> = if reverse {
         trace.iter().rev().copied().collect()
     } else {
         trace.to_vec()
     };
     let ca: Vec<Vec3> = directed.iter().map(|&a| sc.points[a]).collect();
-    let tp = TraceProfile::new(&ca, sc.map, &sc.probe);
+    let profile = TraceProfile::new(&ca, sc.map, &sc.probe);
+    let types = sc.types.as_ref().map(|t| t.log_odds(sc.map, &ca));
     let sp = sc
         .sequence
         .as_ref()
         .expect("gapped alignment needs the sequence");
-    let em = emission_table(&tp, sp, sc.opts.side_chain_weight, sc.opts.ss_weight);
-    (align(&ca, &em, sc.l, prm), directed, tp)
+    let em = emission_table(
+        &profile,
+        sp,
+        sc.opts.side_chain_weight,
+        sc.opts.ss_weight,
+        types.as_deref().map(|t| (t, sc.opts.residue_type_weight)),
+    );
+    let signals = DirectedSignals { profile, types };
+    (align(&ca, &em, sc.l, prm), directed, signals)
 }
 
 /// The better direction of one trace, scored by its alignment score.
@@ -978,14 +1046,15 @@ fn pairs_key(pairs: &[(usize, usize)]) -> u64 {
 }
 
 /// The weighted register score of an alignment ((residue, position) pairs
-/// on the `directed` trace with profile `tp`): contact PCC over the covered
-/// residue pairs, side-chain density and SS PCC over the aligned pairs; the
-/// gapped counterpart of [`placement_score`].
+/// on the `directed` trace with signals `sig`): contact PCC over the covered
+/// residue pairs, side-chain density and SS PCC and the residue types' mean
+/// log-odds over the aligned pairs; the gapped counterpart of
+/// [`placement_score`].
 fn pairs_score(
     sc: &Scorer,
     pairs: &[(usize, usize)],
     directed: &[usize],
-    tp: &TraceProfile,
+    sig: &DirectedSignals,
 ) -> f64 {
     let mut score = 0.0;
     if let Some(sums) = &sc.contacts {
@@ -1012,8 +1081,11 @@ fn pairs_score(
         }
     }
     if let Some(sp) = &sc.sequence {
-        let (side, ss) = pair_register_scores(tp, sp, pairs);
+        let (side, ss) = pair_register_scores(&sig.profile, sp, pairs);
         score += sc.opts.side_chain_weight * side + sc.opts.ss_weight * ss;
+        if let Some(t) = &sig.types {
+            score += sc.opts.residue_type_weight * pair_type_score(t, sp, pairs);
+        }
     }
     score
 }
@@ -1122,6 +1194,7 @@ pub fn regenerate_from(
         inp.sequence,
         inp.predicted_ss,
         &crop,
+        resolution,
         points,
         opts,
     );
@@ -1188,9 +1261,9 @@ pub fn regenerate_from(
         let mut register = p.score;
         match &gapped {
             Some(prm) => {
-                let (a, directed, tp) = aligned(&trace, p.reverse, &scorer, prm);
+                let (a, directed, sig) = aligned(&trace, p.reverse, &scorer, prm);
                 let pairs = a.pairs;
-                register = pairs_score(&scorer, &pairs, &directed, &tp);
+                register = pairs_score(&scorer, &pairs, &directed, &sig);
                 for &(r, q) in &pairs {
                     ca[r] = Some(points[directed[q]]);
                 }
@@ -1311,7 +1384,7 @@ mod tests {
         let map = contacts_of(&ca);
         let dm = empty_map();
         let opts = RegenOptions::default();
-        let sc = Scorer::new(l, Some(&map), None, None, &dm, &ca, &opts);
+        let sc = Scorer::new(l, Some(&map), None, None, &dm, 3.0, &ca, &opts);
         let trace: Vec<usize> = (20..170).rev().collect();
         let mut pos_of = vec![NONE; l];
         let p = best_placement(&trace, 0, &sc, &mut pos_of, 1);
@@ -1332,7 +1405,7 @@ mod tests {
         let map = contacts_of(&ca[40..40 + l]);
         let dm = empty_map();
         let opts = RegenOptions::default();
-        let sc = Scorer::new(l, Some(&map), None, None, &dm, &ca, &opts);
+        let sc = Scorer::new(l, Some(&map), None, None, &dm, 3.0, &ca, &opts);
         let trace: Vec<usize> = (0..ca.len()).collect();
         let mut pos_of = vec![NONE; ca.len()];
         let p = best_placement(&trace, 0, &sc, &mut pos_of, 1);
@@ -1357,7 +1430,7 @@ mod tests {
             .unwrap()
             .predict(&seq);
         let opts = RegenOptions::default();
-        let sc = Scorer::new(l, None, Some(&seq), Some(&ss), &map, &ca, &opts);
+        let sc = Scorer::new(l, None, Some(&seq), Some(&ss), &map, 3.2, &ca, &opts);
         let mut pos_of = vec![NONE; l];
         let trace: Vec<usize> = (20..170).rev().collect();
         let p = best_placement(&trace, 0, &sc, &mut pos_of, 1);

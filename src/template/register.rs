@@ -22,6 +22,7 @@
 //! Both sums over the residues and over the trace come from prefix sums; only
 //! the cross term costs O(m) per register.
 
+use super::residue_type::TYPES;
 use crate::assembly::geometry::local_frame;
 use crate::assembly::stats::KnowledgeStats;
 use crate::map::DensityMap;
@@ -72,6 +73,8 @@ fn prefix(v: impl Iterator<Item = f64>) -> Vec<f64> {
 
 /// The query's side-of-the-sequence signals, built once per regeneration.
 pub struct SequenceProfile {
+    /// Residue type indices (`sequence::AMINO_ACIDS`; 20: unknown).
+    types: Vec<usize>,
     size: Vec<f64>,
     /// `size` standardised (zero mean, unit SD; zeros when constant).
     size_z: Vec<f64>,
@@ -91,6 +94,7 @@ impl SequenceProfile {
             .filter(|p| p.len() == size.len())
             .map(|p| p.iter().map(|q| q.map(|x| x as f64)).collect());
         SequenceProfile {
+            types: sequence.chars().map(index_or_unknown).collect(),
             size_z: standardised(&size),
             size1: prefix(size.iter().copied()),
             size2: prefix(size.iter().map(|x| x * x)),
@@ -273,8 +277,17 @@ pub fn register_scores(
 /// standardised trace density and the standardised side-chain size (the
 /// summand of the Pearson numerator), plus the SS term 3·P_r(g_p) − 1 (0 for
 /// a random state, 2 for a certain match), each with its weight. Zero terms
-/// without a sequence side (no SS prediction, constant sizes).
-pub fn emission_table(tp: &TraceProfile, sp: &SequenceProfile, side_w: f64, ss_w: f64) -> Vec<f32> {
+/// without a sequence side (no SS prediction, constant sizes). With
+/// `types` (per position the log-odds of each residue type,
+/// `super::residue_type`, and its weight), the log-odds of the residue's type
+/// is added (0 for unknown residues and positions without a frame).
+pub fn emission_table(
+    tp: &TraceProfile,
+    sp: &SequenceProfile,
+    side_w: f64,
+    ss_w: f64,
+    types: Option<(&[Option<[f32; TYPES]>], f64)>,
+) -> Vec<f32> {
     let zx = standardised(&tp.density);
     let zs = &sp.size_z;
     let l = sp.len();
@@ -282,12 +295,39 @@ pub fn emission_table(tp: &TraceProfile, sp: &SequenceProfile, side_w: f64, ss_w
     for p in 0..tp.len() {
         let row = &mut out[p * l..(p + 1) * l];
         let g = tp.state[p] as usize;
+        let odds = types.and_then(|(t, w)| t[p].map(|o| (o, w as f32)));
         for (r, e) in row.iter_mut().enumerate() {
             let ss = sp.ss.as_ref().map_or(0.0, |prob| 3.0 * prob[r][g] - 1.0);
             *e = (side_w * zx[p] * zs[r] + ss_w * ss) as f32;
+            if let Some((o, w)) = odds {
+                if let Some(&v) = o.get(sp.types[r]) {
+                    *e += w * v;
+                }
+            }
         }
     }
     out
+}
+
+/// Mean log-odds of the aligned residues' types (`types` as in
+/// [`emission_table`]) over the pairs `(r, p)` that have both; 0 without any.
+pub fn pair_type_score(
+    types: &[Option<[f32; TYPES]>],
+    sp: &SequenceProfile,
+    pairs: &[(usize, usize)],
+) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for &(r, p) in pairs {
+        if let Some(&v) = types[p].as_ref().and_then(|o| o.get(sp.types[r])) {
+            sum += v as f64;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
 }
 
 /// (side-chain density PCC, SS PCC) over any residue ↔ trace position pairs

@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod loss;
 pub mod noise;
 pub mod params;
+pub mod residue_maps;
 pub mod trainer;
 
 #[cfg(test)]
