@@ -10,7 +10,9 @@
 //! residue-weighted mean length of the runs that follow the chain (steps of
 //! +1 or +2 residues, or −1 or −2, in one direction). Last, for the likely
 //! paths of 6+ atoms: the residues in register if each path were placed at
-//! its own best register, and how often the register score finds it.
+//! its own best register, and how often the register signals find it: the
+//! side-chain density and SS PCC of `template::register`, the residue types
+//! of `template::residue_type` (summed centred log-odds), and both.
 //!
 //! `cargo run --release --example trace_links [N]` (needs `../shared/data` or
 //! `$MAPFOLD_DATA`).
@@ -22,9 +24,13 @@ use mapfold::bench::{read_targets, TargetChain};
 use mapfold::ca::detect::CaDetector;
 use mapfold::gpu::Backend;
 use mapfold::map::DensityMap;
+use mapfold::sequence::index_or_unknown;
 use mapfold::template::links::{likely_paths, DensityRatio, BOND_LOGIT};
 use mapfold::template::regenerate::connect;
 use mapfold::template::register::{register_scores, Probe, SequenceProfile, TraceProfile};
+use mapfold::template::residue_type::{
+    centred, composition, density_scale, trace_features, ResidueTypePredictor,
+};
 use mapfold::threading::ssp::SsPredictor;
 use mapfold::Vec3;
 use nalgebra::{DMatrix, DVector};
@@ -34,6 +40,7 @@ struct Case {
     cloud: Vec<Vec3>,
     label: Vec<Option<usize>>,
     sequence: String,
+    resolution: f64,
 }
 
 fn features(d: f64, rho: f64) -> [f64; 5] {
@@ -136,6 +143,7 @@ fn main() -> anyhow::Result<()> {
             })
             .collect();
         cases.push(Case {
+            resolution: bm.resolution,
             map: bm.map,
             cloud,
             label,
@@ -205,10 +213,17 @@ fn main() -> anyhow::Result<()> {
 fn segment_registers(cases: &[Case]) {
     let ssp = SsPredictor::bundled().expect("bundled SS predictor");
     let probe = Probe::bundled();
+    let net = ResidueTypePredictor::bundled().expect("bundled residue-type predictor");
     let (mut in_register, mut residues, mut paths, mut first) = (0, 0, 0, 0);
+    let (mut first_types, mut first_both) = (0, 0);
     for c in cases {
         let ss = ssp.predict(&c.sequence);
         let sp = SequenceProfile::new(&c.sequence, Some(&ss));
+        let comp = composition(&c.sequence);
+        let types: Vec<usize> = c.sequence.chars().map(index_or_unknown).collect();
+        let Some(scale) = density_scale(&c.map, &c.cloud) else {
+            continue;
+        };
         let l = sp.len() as i64;
         residues += sp.len();
         for path in likely_paths(&c.cloud, &c.map, -2.0) {
@@ -235,19 +250,48 @@ fn segment_registers(cases: &[Case]) {
                 let (side, ss) = register_scores(&tp, &sp, reverse, shift);
                 side + ss
             };
-            let true_score = score(truth.0, truth.1);
-            let better = [false, true]
-                .into_iter()
-                .flat_map(|rev| (0..=l - t).map(move |s| (rev, s)))
-                .any(|(rev, s)| (rev, s) != truth && score(rev, s) > true_score);
+            // Residue types: centred log-odds on the trace in each direction.
+            let odds = |reverse: bool| {
+                let mut d = ca.clone();
+                if reverse {
+                    d.reverse();
+                }
+                trace_features(&c.map, &d, scale, c.resolution)
+                    .into_iter()
+                    .map(|x| x.map(|x| centred(net.log_odds(&x), &comp)))
+                    .collect::<Vec<_>>()
+            };
+            let (fwd, rev) = (odds(false), odds(true));
+            let type_score = |reverse: bool, shift: i64| -> f64 {
+                let o = if reverse { &rev } else { &fwd };
+                o.iter()
+                    .enumerate()
+                    .filter_map(|(q, x)| {
+                        let r = types[(q as i64 + shift) as usize];
+                        Some(*x.as_ref()?.get(r)? as f64)
+                    })
+                    .sum()
+            };
+            let ranks_first = |f: &dyn Fn(bool, i64) -> f64| {
+                let true_score = f(truth.0, truth.1);
+                ![false, true]
+                    .into_iter()
+                    .flat_map(|rev| (0..=l - t).map(move |s| (rev, s)))
+                    .any(|(rev, s)| (rev, s) != truth && f(rev, s) > true_score)
+            };
             paths += 1;
-            first += usize::from(!better);
+            first += usize::from(ranks_first(&score));
+            first_types += usize::from(ranks_first(&type_score));
+            first_both += usize::from(ranks_first(&|rev, s| score(rev, s) + type_score(rev, s)));
         }
     }
+    let pct = |k: usize| 100.0 * k as f64 / paths.max(1) as f64;
     println!(
-        "\nlikely paths (log-odds ≥ −2) of 6+ atoms, {} held-out chains: {paths} paths; each at its own best register would put {:.1} % of native residues in register; the register score ranks the true register first for {first} ({:.1} %)",
+        "\nlikely paths (log-odds ≥ −2) of 6+ atoms, {} held-out chains: {paths} paths; each at its own best register would put {:.1} % of native residues in register; the true register ranks first for {first} ({:.1} %) by side-chain density + SS PCC, {first_types} ({:.1} %) by residue types, {first_both} ({:.1} %) by both",
         cases.len(),
         100.0 * in_register as f64 / residues.max(1) as f64,
-        100.0 * first as f64 / paths.max(1) as f64
+        pct(first),
+        pct(first_types),
+        pct(first_both),
     );
 }

@@ -80,7 +80,9 @@ use super::register::{
     emission_table, pair_register_scores, pair_type_score, register_scores, Probe, SequenceProfile,
     TraceProfile,
 };
-use super::residue_type::{density_scale, trace_features, ResidueTypePredictor, TYPES};
+use super::residue_type::{
+    centred, composition, density_scale, trace_features, ResidueTypePredictor, TYPES,
+};
 use super::{Source, TemplateModel};
 use crate::ca::CaCloud;
 use crate::gpu::Backend;
@@ -766,14 +768,22 @@ struct TypeSignal {
     net: ResidueTypePredictor,
     scale: f64,
     resolution: f64,
+    /// The query's amino-acid composition (unknown residues left out).
+    composition: [f32; TYPES],
 }
 
 impl TypeSignal {
-    /// Per position of the directed trace `ca`, the log-odds of each type.
+    /// Per position of the directed trace `ca`, the log-odds of each type
+    /// less their mean over the query's composition: a residue drawn at
+    /// random from the query scores 0 on average at every position, as the
+    /// alignment's other emissions do. Uncentred, a map whose side chains
+    /// are weaker than the predictor learnt (the real EMD-2566 map: the true
+    /// type's mean log-odds is negative there) makes every pair negative and
+    /// the local alignments short.
     fn log_odds(&self, map: &DensityMap, ca: &[Vec3]) -> Vec<Option<[f32; TYPES]>> {
         trace_features(map, ca, self.scale, self.resolution)
             .into_iter()
-            .map(|x| x.map(|x| self.net.log_odds(&x)))
+            .map(|x| x.map(|x| centred(self.net.log_odds(&x), &self.composition)))
             .collect()
     }
 }
@@ -794,16 +804,18 @@ impl<'a> Scorer<'a> {
         points: &'a [Vec3],
         opts: &RegenOptions,
     ) -> Self {
-        let types = (sequence.is_some()
-            && opts.residue_type_weight != 0.0
-            && resolution <= super::residue_type::FITTED_MAX_RESOLUTION)
-            .then(|| density_scale(map, points))
-            .flatten()
-            .and_then(|scale| match ResidueTypePredictor::bundled() {
+        let types = sequence
+            .filter(|_| {
+                opts.residue_type_weight != 0.0
+                    && resolution <= super::residue_type::FITTED_MAX_RESOLUTION
+            })
+            .and_then(|seq| Some((seq, density_scale(map, points)?)))
+            .and_then(|(seq, scale)| match ResidueTypePredictor::bundled() {
                 Ok(net) => Some(TypeSignal {
                     net,
                     scale,
                     resolution,
+                    composition: composition(seq),
                 }),
                 Err(e) => {
                     log::warn!("{e}; residue types left out");

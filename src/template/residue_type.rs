@@ -119,6 +119,29 @@ pub fn trace_features(
         .collect()
 }
 
+/// Fractions of the 20 amino acids in `sequence` (uniform when it has none).
+pub fn composition(sequence: &str) -> [f32; TYPES] {
+    let mut c = [0.0f32; TYPES];
+    for t in sequence.chars().map(crate::sequence::index_or_unknown) {
+        if let Some(x) = c.get_mut(t) {
+            *x += 1.0;
+        }
+    }
+    let n: f32 = c.iter().sum();
+    if n > 0.0 {
+        c.map(|x| x / n)
+    } else {
+        [1.0 / TYPES as f32; TYPES]
+    }
+}
+
+/// Log-odds less their mean over `composition`: a residue drawn at random
+/// from that composition scores 0 on average.
+pub fn centred(log_odds: [f32; TYPES], composition: &[f32; TYPES]) -> [f32; TYPES] {
+    let mean: f32 = log_odds.iter().zip(composition).map(|(a, f)| a * f).sum();
+    log_odds.map(|v| v - mean)
+}
+
 /// The trained predictor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResidueTypePredictor {
