@@ -267,8 +267,9 @@ fn segment_registers(cases: &[Case]) {
                 o.iter()
                     .enumerate()
                     .filter_map(|(q, x)| {
-                        let r = types[(q as i64 + shift) as usize];
-                        Some(*x.as_ref()?.get(r)? as f64)
+                        // A true register may hang over a chain end.
+                        let r = usize::try_from(q as i64 + shift).ok()?;
+                        Some(*x.as_ref()?.get(*types.get(r)?)? as f64)
                     })
                     .sum()
             };

@@ -52,6 +52,9 @@ pub struct TrainRestypeArgs {
     /// Gaussian noise (Å per axis) added to the native Cα.
     #[arg(long, default_value_t = 0.35)]
     pub jitter: f64,
+    /// Resolution range of the maps (Å), as LO-HI.
+    #[arg(long, default_value = "2-5")]
+    pub resolutions: String,
     /// Fraction of maps degraded like experimental ones
     /// (`training::residue_maps`); the rest are the harness's.
     #[arg(long, default_value_t = 0.5)]
@@ -287,23 +290,24 @@ fn run_train(args: &TrainSspArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Residue-type samples of the first `limit` chains of `split`: one map of
-/// 2–5 Å per chain (seeded by `seed`), degraded with probability `degraded`,
+/// Residue-type samples of the first `limit` chains of `split`: one map in
+/// `bin` per chain (seeded by `seed`), degraded with probability `degraded`,
 /// else the harness's; the chain's Cα jittered.
+#[allow(clippy::too_many_arguments)]
 fn restype_samples(
     data: &Path,
+    bin: crate::bench::harness::maps::ResolutionBin,
     split: &str,
     limit: usize,
     jitter: f64,
     degraded: f64,
     seed: u64,
 ) -> anyhow::Result<Vec<crate::template::residue_type::Sample>> {
-    use crate::bench::harness::maps::{simulate, MapSettings, ResolutionBin};
+    use crate::bench::harness::maps::{simulate, MapSettings};
     use crate::bench::{read_targets, TargetChain};
     use rand::{Rng, SeedableRng};
     use rayon::prelude::*;
     let targets: Vec<_> = read_targets(data, split)?.into_iter().take(limit).collect();
-    let bin = ResolutionBin::parse("2-5").map_err(anyhow::Error::msg)?;
     let settings = MapSettings {
         seed,
         ..MapSettings::default()
@@ -357,8 +361,11 @@ fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
         "--degraded must be a fraction in 0..1, got {}",
         args.degraded
     );
+    let bin = crate::bench::harness::maps::ResolutionBin::parse(&args.resolutions)
+        .map_err(|e| anyhow::anyhow!("--resolutions: {e}"))?;
     let train = restype_samples(
         &data,
+        bin,
         "train",
         args.chains,
         args.jitter,
@@ -370,6 +377,7 @@ fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
     let valid_maps = |degraded: f64| {
         restype_samples(
             &data,
+            bin,
             "validation",
             args.validation_chains,
             args.jitter,

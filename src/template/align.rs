@@ -9,7 +9,9 @@
 //! the badly joined ends of a trace drop out) scores
 //! - each pair (trace position p, residue r) by the emission of
 //!   `register::emission_table` (side-chain density against side-chain size,
-//!   geometric against predicted secondary structure) minus
+//!   geometric against predicted secondary structure, and at 5 Å or finer
+//!   the centred log-odds of r's type read from the density at p,
+//!   `residue_type`) minus
 //!   [`AlignParams::offset`], so that random pairs drift negative;
 //! - each step from (p′, r′) to (p, r), p − p′ ∈ {1, 2}, r − r′ = k ∈ {1, 2,
 //!   3}, by how well the atoms' distance d fits k residues: k = 1 wants a
