@@ -790,7 +790,7 @@ impl TypeSignal {
 
 impl<'a> Scorer<'a> {
     /// Terms with weight 0 are left out (no cost). The residue types need
-    /// the sequence, a map of
+    /// the gapped alignment, the sequence, a map of
     /// [`super::residue_type::FITTED_MAX_RESOLUTION`] or finer, and density
     /// at the cloud.
     #[allow(clippy::too_many_arguments)]
@@ -806,7 +806,8 @@ impl<'a> Scorer<'a> {
     ) -> Self {
         let types = sequence
             .filter(|_| {
-                opts.residue_type_weight != 0.0
+                opts.gapped.is_some()
+                    && opts.residue_type_weight != 0.0
                     && resolution <= super::residue_type::FITTED_MAX_RESOLUTION
             })
             .and_then(|seq| Some((seq, density_scale(map, points)?)))

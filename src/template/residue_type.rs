@@ -38,6 +38,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 
 use crate::assembly::geometry::local_frame;
+use crate::io::bytes::ByteReader;
 use crate::io::FileError;
 use crate::map::DensityMap;
 use crate::Vec3;
@@ -384,39 +385,39 @@ impl ResidueTypePredictor {
     }
 
     pub fn from_bytes(b: &[u8]) -> Result<ResidueTypePredictor, String> {
-        if b.len() < 16 || &b[..8] != MAGIC {
+        let mut r = ByteReader::new(b);
+        if r.take(8, "magic").ok() != Some(MAGIC.as_slice()) {
             return Err("not a mapfold residue-type weight file".into());
         }
-        let u = |k: usize| u32::from_le_bytes(b[8 + 4 * k..12 + 4 * k].try_into().unwrap());
-        let (inputs, hidden) = (u(0) as usize, u(1) as usize);
+        let inputs = r.u32("input count")? as usize;
+        let hidden = r.u32("hidden units")? as usize;
         if inputs != INPUTS || hidden == 0 || hidden > 4096 {
             return Err(format!(
                 "unsupported shape: {inputs} inputs (expected {INPUTS}), {hidden} hidden"
             ));
         }
-        let n = INPUTS * hidden + hidden + hidden * TYPES + 2 * TYPES;
-        if b.len() != 16 + 4 * n {
-            return Err(format!("expected {} bytes, found {}", 16 + 4 * n, b.len()));
-        }
-        let f: Vec<f32> = b[16..]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        if f.iter().any(|v| !v.is_finite()) {
-            return Err("non-finite weight".into());
-        }
-        let (w1, rest) = f.split_at(INPUTS * hidden);
-        let (b1, rest) = rest.split_at(hidden);
-        let (w2, rest) = rest.split_at(hidden * TYPES);
-        let (b2, bg) = rest.split_at(TYPES);
-        Ok(ResidueTypePredictor {
+        let mut floats = |n: usize, what: &str| -> Result<Vec<f32>, String> {
+            let v: Vec<f32> = r
+                .take(4 * n, what)?
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect();
+            if v.iter().all(|x| x.is_finite()) {
+                Ok(v)
+            } else {
+                Err(format!("non-finite weight in {what}"))
+            }
+        };
+        let net = ResidueTypePredictor {
             hidden,
-            w1: w1.to_vec(),
-            b1: b1.to_vec(),
-            w2: w2.to_vec(),
-            b2: b2.to_vec(),
-            log_background: bg.to_vec(),
-        })
+            w1: floats(INPUTS * hidden, "w1")?,
+            b1: floats(hidden, "b1")?,
+            w2: floats(hidden * TYPES, "w2")?,
+            b2: floats(TYPES, "b2")?,
+            log_background: floats(TYPES, "log background")?,
+        };
+        r.finish()?;
+        Ok(net)
     }
 
     pub fn read(path: &Path) -> Result<ResidueTypePredictor, FileError> {
