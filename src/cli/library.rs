@@ -43,9 +43,9 @@ pub struct TrainRestypeArgs {
     /// Output weight file (the shipped one is weights/restype.bin).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Train chains to simulate maps of (the first N of the split).
-    #[arg(long, default_value_t = 300)]
-    pub chains: usize,
+    /// Train chains to simulate maps of: the first N of the split (default: all).
+    #[arg(long)]
+    pub chains: Option<usize>,
     /// Validation chains scored after each epoch.
     #[arg(long, default_value_t = 50)]
     pub validation_chains: usize,
@@ -59,9 +59,12 @@ pub struct TrainRestypeArgs {
     /// (`training::residue_maps`); the rest are the harness's.
     #[arg(long, default_value_t = 0.5)]
     pub degraded: f64,
-    #[arg(long, default_value_t = 12)]
+    /// Training epochs; the one with the best validation information is kept.
+    /// (Every default here is the shipped weights' setting.)
+    #[arg(long, default_value_t = 16)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 96)]
+    /// Hidden units.
+    #[arg(long, default_value_t = 128)]
     pub hidden: usize,
     #[arg(long, default_value_t = 0.002)]
     pub learning_rate: f32,
@@ -367,7 +370,7 @@ fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
         &data,
         bin,
         "train",
-        args.chains,
+        args.chains.unwrap_or(usize::MAX),
         args.jitter,
         args.degraded,
         args.seed,

@@ -180,8 +180,8 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            hidden: 96,
-            epochs: 12,
+            hidden: 128,
+            epochs: 16,
             learning_rate: 0.002,
             seed: 1,
         }
