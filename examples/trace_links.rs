@@ -28,9 +28,7 @@ use mapfold::sequence::index_or_unknown;
 use mapfold::template::links::{likely_paths, DensityRatio, BOND_LOGIT};
 use mapfold::template::regenerate::connect;
 use mapfold::template::register::{register_scores, Probe, SequenceProfile, TraceProfile};
-use mapfold::template::residue_type::{
-    centred, composition, density_scale, trace_features, ResidueTypePredictor,
-};
+use mapfold::template::residue_type::{composition, density_scale, ResidueTypePredictor};
 use mapfold::threading::ssp::SsPredictor;
 use mapfold::Vec3;
 use nalgebra::{DMatrix, DVector};
@@ -256,10 +254,7 @@ fn segment_registers(cases: &[Case]) {
                 if reverse {
                     d.reverse();
                 }
-                trace_features(&c.map, &d, scale, c.resolution)
-                    .into_iter()
-                    .map(|x| x.map(|x| centred(net.log_odds(&x), &comp)))
-                    .collect::<Vec<_>>()
+                net.trace_log_odds(&c.map, &d, scale, c.resolution, &comp)
             };
             let (fwd, rev) = (odds(false), odds(true));
             let type_score = |reverse: bool, shift: i64| -> f64 {

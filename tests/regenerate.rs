@@ -89,6 +89,14 @@ fn connection_of_the_shuffled_native_chain_follows_the_sequence() {
     assert!(frac > 0.9, "{good}/{bonds}");
 }
 
+/// Residues of `m` on a cloud atom within 3 Å of their own native Cα.
+fn in_register(m: &TemplateModel, native: &[Vec3]) -> usize {
+    m.aligned_pairs()
+        .iter()
+        .filter(|(i, p)| (p - native[*i]).norm() < 3.0)
+        .count()
+}
+
 /// The canonical sequence of 3J6B chain 9 and its predicted secondary structure.
 fn sequence_and_ss() -> (String, Vec<[f32; 3]>) {
     let s = mapfold::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
@@ -372,13 +380,7 @@ fn gapped_alignment_of_likely_paths_puts_more_residues_in_register() {
     // The native's own contacts: a register signal strong enough that what
     // differs is how far the threading can follow the chain.
     let contacts = ContactMap::from_model(&native_model(&native));
-    // Residues on a cloud atom within 3 Å of their own native Cα.
-    let in_register = |m: &TemplateModel| {
-        m.aligned_pairs()
-            .iter()
-            .filter(|(i, p)| (p - native[*i]).norm() < 3.0)
-            .count()
-    };
+    let in_register = |m: &TemplateModel| in_register(m, &native);
     let paper = RegenOptions {
         link_threshold: None,
         gapped: None,
@@ -443,12 +445,7 @@ fn residue_types_put_the_cnn_cloud_of_emd2566_in_register() {
         map: &map,
         resolution: 3.2,
     };
-    let in_register = |m: &TemplateModel| {
-        m.aligned_pairs()
-            .iter()
-            .filter(|(i, p)| (p - native[*i]).norm() < 3.0)
-            .count()
-    };
+    let in_register = |m: &TemplateModel| in_register(m, &native);
     let mut found = Vec::new();
     for weight in [0.0, 1.0] {
         let opts = RegenOptions {

@@ -80,9 +80,7 @@ use super::register::{
     emission_table, pair_register_scores, pair_type_score, register_scores, Probe, SequenceProfile,
     TraceProfile,
 };
-use super::residue_type::{
-    centred, composition, density_scale, trace_features, ResidueTypePredictor, TYPES,
-};
+use super::residue_type::{composition, density_scale, ResidueTypePredictor, TYPES};
 use super::{Source, TemplateModel};
 use crate::ca::CaCloud;
 use crate::gpu::Backend;
@@ -781,10 +779,8 @@ impl TypeSignal {
     /// type's mean log-odds is negative there) makes every pair negative and
     /// the local alignments short.
     fn log_odds(&self, map: &DensityMap, ca: &[Vec3]) -> Vec<Option<[f32; TYPES]>> {
-        trace_features(map, ca, self.scale, self.resolution)
-            .into_iter()
-            .map(|x| x.map(|x| centred(self.net.log_odds(&x), &self.composition)))
-            .collect()
+        self.net
+            .trace_log_odds(map, ca, self.scale, self.resolution, &self.composition)
     }
 }
 

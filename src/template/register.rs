@@ -367,7 +367,7 @@ pub fn pair_register_scores(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::threading::ssp::SsPredictor;
 
@@ -378,7 +378,7 @@ mod tests {
     }
 
     /// Native Cα and canonical sequence of 3J6B chain 9, and the real EMD-2566 cut-out.
-    fn native() -> (Vec<Vec3>, String, DensityMap) {
+    pub(crate) fn native() -> (Vec<Vec3>, String, DensityMap) {
         let s = crate::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
         let chain = &s.chains[0];
         let ca = chain.ca_coords();

@@ -60,11 +60,12 @@ pub const FITTED_MAX_RESOLUTION: f64 = 5.0;
 /// The map's mean density at `points` (the scale features are divided by);
 /// None when it is not positive.
 pub fn density_scale(map: &DensityMap, points: &[Vec3]) -> Option<f64> {
-    let v: Vec<f64> = points
-        .iter()
-        .filter_map(|&p| map.value_at(p).map(|x| x as f64))
-        .collect();
-    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (mut sum, mut n) = (0.0, 0usize);
+    for v in points.iter().filter_map(|&p| map.value_at(p)) {
+        sum += v as f64;
+        n += 1;
+    }
+    let mean = sum / n.max(1) as f64;
     (mean > 0.0 && mean.is_finite()).then_some(mean)
 }
 
@@ -252,17 +253,32 @@ impl ResidueTypePredictor {
         lp
     }
 
+    /// Per position of the directed trace `ca` ([`trace_features`]), the
+    /// log-odds of each type [`centred`] over `composition`.
+    pub fn trace_log_odds(
+        &self,
+        map: &DensityMap,
+        ca: &[Vec3],
+        scale: f64,
+        resolution: f64,
+        composition: &[f32; TYPES],
+    ) -> Vec<Option<[f32; TYPES]>> {
+        trace_features(map, ca, scale, resolution)
+            .into_iter()
+            .map(|x| x.map(|x| centred(self.log_odds(&x), composition)))
+            .collect()
+    }
+
     /// Top-1 accuracy and mean information of the true type over `samples`.
     pub fn score(&self, samples: &[Sample]) -> Scores {
         let (mut ok, mut info) = (0usize, 0.0f64);
         for s in samples {
             let lo = self.log_odds(&s.x);
-            let lp: Vec<f32> = lo
-                .iter()
-                .zip(&self.log_background)
-                .map(|(a, b)| a + b)
-                .collect();
-            let best = (0..TYPES).max_by(|&a, &b| lp[a].total_cmp(&lp[b])).unwrap();
+            // The most likely type: log-odds plus log background.
+            let lp = |a: usize| lo[a] + self.log_background[a];
+            let best = (0..TYPES)
+                .max_by(|&a, &b| lp(a).total_cmp(&lp(b)))
+                .unwrap_or(0);
             ok += (best == s.y as usize) as usize;
             info += lo[s.y as usize] as f64;
         }
@@ -472,12 +488,6 @@ mod tests {
     use super::*;
     use crate::sequence::index_or_unknown;
 
-    fn fixture(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(name)
-    }
-
     /// On the real 3.2 Å EMD-2566 map (never seen in training, which used
     /// simulated maps of train chains), the shipped predictor reads the
     /// residue types of 3J6B chain 9 from the density at its native Cα: the
@@ -486,13 +496,8 @@ mod tests {
     /// 20..170) on its own register, far above every other shift.
     #[test]
     fn shipped_predictor_reads_residue_types_on_emd2566() {
-        let s = crate::io::read_structure(&fixture("3j6b_9.pdb")).unwrap();
-        let ca = s.chains[0].ca_coords();
-        let seq: Vec<usize> = crate::sequence::canonical_sequence(&s.chains[0])
-            .chars()
-            .map(index_or_unknown)
-            .collect();
-        let map = crate::io::mrc::read_map(&fixture("emd2566_3j6b_9.mrc")).unwrap();
+        let (ca, sequence, map) = crate::template::register::tests::native();
+        let seq: Vec<usize> = sequence.chars().map(index_or_unknown).collect();
         let net = ResidueTypePredictor::bundled().unwrap();
         let scale = density_scale(&map, &ca).unwrap();
         let feats = trace_features(&map, &ca, scale, 3.2);
@@ -512,10 +517,10 @@ mod tests {
             counts[s.y as usize] += 1;
         }
         let majority = *counts.iter().max().unwrap() as f64 / samples.len() as f64;
-        // Register: piece 20..170 at every shift, in its own direction.
-        let piece = trace_features(&map, &ca[20..170], scale, 3.2);
-        let odds: Vec<Option<[f32; TYPES]>> =
-            piece.iter().map(|x| x.map(|x| net.log_odds(&x))).collect();
+        // Register: piece 20..170 at every shift, in its own direction (every
+        // shift covers the same positions, so centring moves all alike).
+        let comp = composition(&sequence);
+        let odds = net.trace_log_odds(&map, &ca[20..170], scale, 3.2, &comp);
         let scores: Vec<f64> = (0..=seq.len() - odds.len())
             .map(|shift| {
                 odds.iter()
