@@ -236,6 +236,30 @@ fn errors_name_the_file_and_leave_no_output() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// `library train-restype` refuses bad settings before simulating any map,
+/// and writes nothing.
+#[test]
+fn train_restype_refuses_bad_arguments_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("restype.bin");
+    let out = out.to_str().unwrap();
+    for (extra, says) in [
+        (vec!["--degraded", "1.5"], "--degraded"),
+        (vec!["--jitter=-1"], "--jitter"),
+        (vec!["--epochs", "0"], "--epochs"),
+        (vec!["--hidden", "0"], "--hidden"),
+        (vec!["--resolutions", "5-2"], "--resolutions"),
+    ] {
+        let mut args = vec!["library", "train-restype", "-o", out];
+        args.extend(extra);
+        let o = mapfold(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!Path::new(out).exists());
+}
+
 #[test]
 fn every_command_has_an_example_in_its_help() {
     for cmd in [

@@ -357,15 +357,32 @@ fn restype_samples(
 
 fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
     use crate::template::residue_type::{ResidueTypePredictor, TrainOptions};
-    let data = data_dir(args.data.as_deref())?;
-    let t0 = Instant::now();
+    // Arguments first: a bad one fails before maps are simulated.
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.degraded),
         "--degraded must be a fraction in 0..1, got {}",
         args.degraded
     );
+    anyhow::ensure!(
+        args.jitter.is_finite() && args.jitter >= 0.0,
+        "--jitter must be a distance of 0 Å or more, got {}",
+        args.jitter
+    );
+    anyhow::ensure!(args.epochs >= 1, "--epochs must be at least 1");
+    anyhow::ensure!(
+        (1..=4096).contains(&args.hidden),
+        "--hidden must be 1 to 4096 units (the weight file's limit), got {}",
+        args.hidden
+    );
+    anyhow::ensure!(
+        args.learning_rate.is_finite() && args.learning_rate > 0.0,
+        "--learning-rate must be positive, got {}",
+        args.learning_rate
+    );
     let bin = crate::bench::harness::maps::ResolutionBin::parse(&args.resolutions)
         .map_err(|e| anyhow::anyhow!("--resolutions: {e}"))?;
+    let data = data_dir(args.data.as_deref())?;
+    let t0 = Instant::now();
     let train = restype_samples(
         &data,
         bin,
