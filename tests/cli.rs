@@ -260,6 +260,44 @@ fn train_restype_refuses_bad_arguments_before_any_work() {
     assert!(!Path::new(out).exists());
 }
 
+/// `train-restype --exclude` names its file when the file lists no chains
+/// or a chain the data set's table lacks, before any map is simulated.
+#[test]
+fn train_restype_exclude_list_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("structures.tsv"),
+        "id\tlength\tsplit\tcluster30\tcluster30_size\tsequence\n\
+         a\t3\ttrain\tc1\t2\tMKV\nb\t3\ttrain\tc1\t2\tMKL\nc\t3\ttrain\tc2\t1\tMKI\n",
+    )
+    .unwrap();
+    let out = dir.path().join("restype.bin");
+    for (list, says) in [
+        ("# none\n\n", "no chain ids"),
+        ("a\nzz\n", "chain zz is not in"),
+    ] {
+        let f = dir.path().join("exclude.txt");
+        std::fs::write(&f, list).unwrap();
+        let o = mapfold(&[
+            "library",
+            "train-restype",
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--exclude",
+            f.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{list:?} succeeded");
+        assert!(
+            err.contains(says) && err.contains("exclude.txt"),
+            "{list:?}: {err}"
+        );
+    }
+    assert!(!out.exists());
+}
+
 #[test]
 fn every_command_has_an_example_in_its_help() {
     for cmd in [

@@ -49,6 +49,12 @@ pub struct TrainRestypeArgs {
     /// Validation chains scored after each epoch.
     #[arg(long, default_value_t = 50)]
     pub validation_chains: usize,
+    /// A file of chain ids (one per line, `#` comments): these chains and
+    /// every train chain in their 30 %-identity cluster are left out of
+    /// training, so that tuning runs on train-homolog chains see a predictor
+    /// that has not seen them or their homologs.
+    #[arg(long)]
+    pub exclude: Option<PathBuf>,
     /// Gaussian noise (Å per axis) added to the native Cα.
     #[arg(long, default_value_t = 0.35)]
     pub jitter: f64,
@@ -302,6 +308,7 @@ fn restype_samples(
     bin: crate::bench::harness::maps::ResolutionBin,
     split: &str,
     limit: usize,
+    exclude: &std::collections::HashSet<String>,
     jitter: f64,
     degraded: f64,
     seed: u64,
@@ -310,7 +317,11 @@ fn restype_samples(
     use crate::bench::{read_targets, TargetChain};
     use rand::{Rng, SeedableRng};
     use rayon::prelude::*;
-    let targets: Vec<_> = read_targets(data, split)?.into_iter().take(limit).collect();
+    let targets: Vec<_> = read_targets(data, split)?
+        .into_iter()
+        .filter(|t| !exclude.contains(&t.id))
+        .take(limit)
+        .collect();
     let settings = MapSettings {
         seed,
         ..MapSettings::default()
@@ -355,6 +366,51 @@ fn restype_samples(
     Ok(per_chain.into_iter().flatten().collect())
 }
 
+/// The chains named in `list` (one id per line, `#` comments) and every
+/// chain sharing a 30 %-identity cluster with one of them, per
+/// `structures.tsv`. An id the table lacks is an error naming both files.
+fn excluded_chains(data: &Path, list: &Path) -> anyhow::Result<std::collections::HashSet<String>> {
+    let ids: Vec<String> = crate::io::read_text(list)?
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    anyhow::ensure!(!ids.is_empty(), "{}: no chain ids", list.display());
+    let table = data.join("structures.tsv");
+    let text = crate::io::read_text(&table)?;
+    let (header, lines) = crate::io::tsv::header(&table, &text)?;
+    let (c_id, c_cluster) = (header.col("id")?, header.col("cluster30")?);
+    let rows: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Some((f.get(c_id)?.to_string(), f.get(c_cluster)?.to_string()))
+        })
+        .collect();
+    let mut clusters = std::collections::HashSet::new();
+    for id in &ids {
+        let (_, c) = rows.iter().find(|(i, _)| i == id).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: chain {id} is not in {}",
+                list.display(),
+                table.display()
+            )
+        })?;
+        clusters.insert(c.clone());
+    }
+    let out: std::collections::HashSet<String> = rows
+        .into_iter()
+        .filter(|(_, c)| clusters.contains(c))
+        .map(|(i, _)| i)
+        .collect();
+    log::info!(
+        "residue types: {} chains in {} clusters left out ({})",
+        out.len(),
+        clusters.len(),
+        list.display()
+    );
+    Ok(out)
+}
+
 fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
     use crate::template::residue_type::{ResidueTypePredictor, TrainOptions};
     // Arguments first: a bad one fails before maps are simulated.
@@ -382,12 +438,17 @@ fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
     let bin = crate::bench::harness::maps::ResolutionBin::parse(&args.resolutions)
         .map_err(|e| anyhow::anyhow!("--resolutions: {e}"))?;
     let data = data_dir(args.data.as_deref())?;
+    let excluded = match &args.exclude {
+        Some(f) => excluded_chains(&data, f)?,
+        None => Default::default(),
+    };
     let t0 = Instant::now();
     let train = restype_samples(
         &data,
         bin,
         "train",
         args.chains.unwrap_or(usize::MAX),
+        &excluded,
         args.jitter,
         args.degraded,
         args.seed,
@@ -400,6 +461,7 @@ fn run_train_restype(args: &TrainRestypeArgs) -> anyhow::Result<()> {
             bin,
             "validation",
             args.validation_chains,
+            &Default::default(),
             args.jitter,
             degraded,
             args.seed + 1,
