@@ -109,7 +109,7 @@ pub fn run(
                 etm_vs_tm.push((m.etm_score, r.tm_score));
                 let lpcc = m.local_pcc.iter().sum::<f64>() / m.local_pcc.len().max(1) as f64;
                 model_lines.push(format!(
-                    "{}\t{}\t{res}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{lpcc:.4}\t{}",
+                    "{}\t{}\t{res}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{:.3}\t{:.4}\t{:.4}\t{:.2}\t{lpcc:.4}\t{}\t{}",
                     t.id,
                     t.split,
                     report.difficulty,
@@ -124,6 +124,7 @@ pub fn run(
                     m.crscore,
                     m.energy,
                     m.template_agreement.map_or("NA".into(), |a| format!("{a:.4}")),
+                    m.type_agreement.map_or("NA".into(), |a| format!("{a:.4}")),
                 ));
                 first.get_or_insert((r, m.etm_score));
             }
@@ -155,7 +156,7 @@ pub fn run(
 
 /// Every model of every run with its ranking features and true TM-score.
 pub fn models_tsv(rows: &[BuildRow]) -> String {
-    let mut s = String::from("target\tsplit\tresolution\tlabel\trank\ttm\tetm\tetm_eq8\tcluster\tcluster_size\tcluster_rmsd\tconfidence\tcrscore\tenergy\tlocal_pcc\ttemplate_agreement\n");
+    let mut s = String::from("target\tsplit\tresolution\tlabel\trank\ttm\tetm\tetm_eq8\tcluster\tcluster_size\tcluster_rmsd\tconfidence\tcrscore\tenergy\tlocal_pcc\ttemplate_agreement\ttype_agreement\n");
     for r in rows {
         for l in &r.model_lines {
             s.push_str(l);

@@ -25,6 +25,9 @@ pub struct ModelLine {
     pub energy: f64,
     /// A_m, 0 when the run had no threading template.
     pub agreement: f64,
+    /// The residue types' fit to the density (nats); `None` on coarser maps
+    /// and in files written before the column existed.
+    pub types: Option<f64>,
 }
 
 /// Reads a `models.tsv` written by `mapfold bench build`.
@@ -44,6 +47,7 @@ pub fn read_models(path: &Path) -> Result<Vec<ModelLine>, FileError> {
         col("energy")?,
         col("template_agreement")?,
     ];
+    let c_types = header.col("type_agreement").ok();
     let mut out = Vec::new();
     for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();
@@ -67,6 +71,10 @@ pub fn read_models(path: &Path) -> Result<Vec<ModelLine>, FileError> {
             crscore: num(7)?,
             energy: num(8)?,
             agreement: num(9)?,
+            types: match c_types.and_then(|c| f.get(c)) {
+                None | Some(&"NA") => None,
+                Some(v) => Some(v.parse().map_err(|_| bad())?),
+            },
         });
     }
     Ok(out)
@@ -114,27 +122,49 @@ pub struct Calibration {
     pub n: usize,
 }
 
+/// [`crate::quality::etm::CALIBRATION`]'s fit: eq. 8 and A_m, over the
+/// models that have no residue types (maps coarser than 5 Å, older files).
 pub fn calibrate(models: &[ModelLine]) -> Option<Calibration> {
-    let feats = |m: &ModelLine| vec![m.etm_eq8, m.agreement];
+    let rows: Vec<&ModelLine> = models.iter().filter(|m| m.types.is_none()).collect();
+    fit(&rows, |m| vec![m.etm_eq8, m.agreement])
+}
+
+/// [`crate::quality::etm::CALIBRATION_TYPES`]'s fit: eq. 8, A_m and the
+/// residue types' fit, over the models that have the last.
+pub fn calibrate_types(models: &[ModelLine]) -> Option<Calibration> {
+    let rows: Vec<&ModelLine> = models.iter().filter(|m| m.types.is_some()).collect();
+    fit(&rows, |m| {
+        vec![m.etm_eq8, m.agreement, m.types.unwrap_or(0.0)]
+    })
+}
+
+fn fit(models: &[&ModelLine], feats: impl Fn(&ModelLine) -> Vec<f64>) -> Option<Calibration> {
     let mut targets: Vec<&str> = models.iter().map(|m| m.target.as_str()).collect();
     targets.sort();
     targets.dedup();
     let fold = |m: &ModelLine| targets.binary_search(&m.target.as_str()).unwrap_or(0) % 2;
+    let line = |c: &[f64], m: &ModelLine| {
+        c[0] + feats(m)
+            .iter()
+            .zip(&c[1..])
+            .map(|(x, w)| x * w)
+            .sum::<f64>()
+    };
     let mut pred = vec![0.0; models.len()];
     for k in 0..2 {
-        let train: Vec<&ModelLine> = models.iter().filter(|m| fold(m) != k).collect();
+        let train: Vec<&ModelLine> = models.iter().copied().filter(|m| fold(m) != k).collect();
         let c = least_squares(
             &train.iter().map(|m| feats(m)).collect::<Vec<_>>(),
             &train.iter().map(|m| m.tm).collect::<Vec<_>>(),
         )?;
         for (p, m) in pred.iter_mut().zip(models) {
             if fold(m) == k {
-                *p = c[0] + c[1] * m.etm_eq8 + c[2] * m.agreement;
+                *p = line(&c, m);
             }
         }
     }
     let coefficients = least_squares(
-        &models.iter().map(feats).collect::<Vec<_>>(),
+        &models.iter().map(|m| feats(m)).collect::<Vec<_>>(),
         &models.iter().map(|m| m.tm).collect::<Vec<_>>(),
     )?;
     let pearson = |xy: Vec<(f64, f64)>| super::harness::stats::pearson(&xy).unwrap_or(0.0);
@@ -175,16 +205,24 @@ pub fn report(models: &[ModelLine]) -> String {
             first_by(rs, |m| -(m.cluster as f64)),
             first_by(rs, |m| m.etm_eq8),
             first_by(rs, |m| {
-                crate::quality::etm::calibrated(m.etm_eq8, m.agreement)
+                crate::quality::etm::calibrated(m.etm_eq8, m.agreement, m.types)
             }),
             first_by(rs, |m| m.crscore),
             first_by(rs, |m| -m.energy),
         ));
     }
-    if let Some(c) = calibrate(models) {
+    for (c, what) in [
+        (calibrate(models), "without residue types"),
+        (calibrate_types(models), "with residue types"),
+    ] {
+        let Some(c) = c else { continue };
+        let mut line = format!("{:.3}", c.coefficients[0]);
+        for (w, name) in c.coefficients[1..].iter().zip(["eq8", "A", "T"]) {
+            line.push_str(&format!(" + {w:.3}·{name}"));
+        }
         out.push_str(&format!(
-            "\nCalibration over {} models: TM ≈ {:.3} + {:.3}·eq8 + {:.3}·A; Pearson with the true TM-score: eq. 8 {:.3}, calibrated {:.3} (held out, two folds by target).\n",
-            c.n, c.coefficients[0], c.coefficients[1], c.coefficients[2], c.pearson_eq8, c.pearson_heldout
+            "\nCalibration {what}, over {} models: TM ≈ {line}; Pearson with the true TM-score: eq. 8 {:.3}, calibrated {:.3} (held out, two folds by target).\n",
+            c.n, c.pearson_eq8, c.pearson_heldout
         ));
     }
     out
@@ -206,6 +244,7 @@ mod tests {
             crscore: eq8,
             energy: 0.0,
             agreement: a,
+            types: None,
         }
     }
 

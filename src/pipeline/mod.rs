@@ -188,6 +188,11 @@ pub struct ModelReport {
     /// trace), over the residues that template covers, normalised by the
     /// sequence length; `None` without such a template.
     pub template_agreement: Option<f64>,
+    /// Mean log-odds (nats) of the model's residue types at its own Cα, read
+    /// from the density by the residue-type predictor
+    /// ([`crate::template::residue_type::ResidueTypePredictor::sequence_agreement`]);
+    /// `None` on maps coarser than the predictor was fitted for.
+    pub type_agreement: Option<f64>,
     /// Eq. 8 as the paper has it; `etm_score` is its calibration
     /// ([`crate::quality::etm::calibrated`]).
     pub etm_eq8: f64,
@@ -737,6 +742,46 @@ fn thread(
     Ok(res)
 }
 
+/// Per model, its sequence's fit to the side-chain density
+/// (`ModelReport::type_agreement`): `None` for every model on maps coarser
+/// than [`crate::template::residue_type::FITTED_MAX_RESOLUTION`], or when the
+/// predictor cannot be loaded. The density is scaled at the Cα cloud, as in
+/// regeneration (at the first model when there is no cloud).
+fn type_agreements(
+    map: &DensityMap,
+    resolution: f64,
+    cloud: &CaCloud,
+    sequence: &str,
+    models: &[Vec<Vec3>],
+) -> Vec<Option<f64>> {
+    use crate::template::residue_type::{
+        density_scale, ResidueTypePredictor, FITTED_MAX_RESOLUTION,
+    };
+    let none = vec![None; models.len()];
+    if resolution > FITTED_MAX_RESOLUTION || models.is_empty() {
+        return none;
+    }
+    let net = match ResidueTypePredictor::bundled() {
+        Ok(n) => n,
+        Err(e) => {
+            log::warn!("{e}; the eTM-score goes without residue types");
+            return none;
+        }
+    };
+    let at = if cloud.is_empty() {
+        &models[0]
+    } else {
+        &cloud.points
+    };
+    let Some(scale) = density_scale(map, at) else {
+        return none;
+    };
+    models
+        .iter()
+        .map(|ca| net.sequence_agreement(map, ca, sequence, scale, resolution))
+        .collect()
+}
+
 /// Clusters, refines, rebuilds atoms, scores and writes the final models.
 #[allow(clippy::too_many_arguments)]
 fn finish_models(
@@ -815,10 +860,9 @@ fn finish_models(
         .iter()
         .map(|ca| first_threaded.map(|t| template_tm(ca, t)))
         .collect();
-    let etm: Vec<f64> = etm_eq8
-        .iter()
-        .zip(&agreement)
-        .map(|(&e, a)| crate::quality::etm::calibrated(e, a.unwrap_or(0.0)))
+    let types = type_agreements(map, resolution, cloud, sequence, &refined);
+    let etm: Vec<f64> = (0..refined.len())
+        .map(|k| crate::quality::etm::calibrated(etm_eq8[k], agreement[k].unwrap_or(0.0), types[k]))
         .collect();
     let stats = crate::fullatom::bundled().map_err(BuildError::Other)?;
     let mut structures = Vec::new();
@@ -837,7 +881,9 @@ fn finish_models(
     // ≥ 0.5 excluded): mean model 1 TM 0.583, against 0.575 in SPICKER's order
     // and 0.569 by eq. 8 alone (BENCHMARKS.md). Eq. 8 alone prefers chains that
     // fill the density in the wrong register; the template agreement in the
-    // calibration holds them back.
+    // calibration holds them back. On maps of 5 Å or finer the residue
+    // types' fit joins them: on 48 tuning runs at 3 Å model 1 averaged 0.695
+    // ranked so, against 0.690 without it and 0.666 in SPICKER's order.
     let mut order: Vec<usize> = (0..refined.len()).collect();
     order.sort_by(|&a, &b| etm[b].total_cmp(&etm[a]));
     let mut reports = Vec::new();
@@ -865,6 +911,7 @@ fn finish_models(
             cluster_rmsd: clustering.clusters[k].mean_rmsd,
             confidence: conf[k],
             template_agreement: agreement[k],
+            type_agreement: types[k],
             etm_eq8: etm_eq8[k],
             crscore: crscores[k],
             energy: terms.total(),
