@@ -860,7 +860,12 @@ fn finish_models(
         .iter()
         .map(|ca| first_threaded.map(|t| template_tm(ca, t)))
         .collect();
-    let types = type_agreements(map, resolution, cloud, sequence, &refined);
+    // Without the map (the benchmark's no-map row) the density is not read.
+    let types = if opts.ignore_map {
+        vec![None; refined.len()]
+    } else {
+        type_agreements(map, resolution, cloud, sequence, &refined)
+    };
     let etm: Vec<f64> = (0..refined.len())
         .map(|k| crate::quality::etm::calibrated(etm_eq8[k], agreement[k].unwrap_or(0.0), types[k]))
         .collect();
