@@ -83,7 +83,28 @@ enum Command {
     Rebuild(cli::rebuild::Args),
 }
 
+/// Output piped into `head` and the like: once the reader has gone, Rust's
+/// `println!` panics ("failed printing to stdout: Broken pipe"). The shell
+/// convention is to stop quietly, with SIGPIPE's status (128 + 13); other
+/// panics keep the default report.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    quiet_on_broken_pipe();
     let args = Cli::parse();
     let level = match args.verbose {
         0 => "warn",

@@ -313,3 +313,21 @@ fn every_command_has_an_example_in_its_help() {
         );
     }
 }
+
+/// Output into a pipe whose reader has gone (`mapfold score … | head -1`)
+/// ends quietly with SIGPIPE's status, not with a panic and a backtrace.
+#[test]
+fn a_closed_pipe_is_no_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let reference = fixture("3j6b_9.pdb");
+    let reference = reference.to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mapfold"))
+        .args(["score", "--model", reference, "--reference", reference])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(141), "{err}");
+}
