@@ -273,7 +273,7 @@ impl ResidueTypePredictor {
     /// Cα: the mean over residues of the [`centred`] log-odds (nats) of the
     /// residue's type, `sequence[i]` at `ca[i]`. About 0 for a chain in a
     /// wrong register (or a random sequence), positive when the register is
-    /// right; the density cannot see this through CRscore or the map PCC.
+    /// right, which neither CRscore nor the map PCC can see.
     /// `None` when no residue can be read (no Cα inside the map with
     /// neighbours on both sides, or no standard residues); `scale` as for
     /// [`trace_features`].
