@@ -17,7 +17,7 @@ use std::path::Path;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     anyhow::ensure!(
-        !args.is_empty() && args.len() % 2 == 0,
+        !args.is_empty() && args.len().is_multiple_of(2),
         "usage: decoy_diag OUT NATIVE [OUT NATIVE …]"
     );
     let mut sums = [0.0f64; 5];
