@@ -1,7 +1,7 @@
 //! Where a finished run loses TM-score on the way from its decoys to model 1:
 //! the best decoy, SPICKER's clusters (centroid and the member closest to it)
 //! and the final model, each scored against the native chain by residue
-//! index.
+//! index, and the lowest-energy decoy.
 //!
 //! Usage: `cargo run --release --example decoy_diag -- OUT NATIVE [OUT NATIVE …]`
 //! where OUT is a `mapfold build` output directory (with `decoys.bin` and
@@ -20,7 +20,7 @@ fn main() -> anyhow::Result<()> {
         !args.is_empty() && args.len().is_multiple_of(2),
         "usage: decoy_diag OUT NATIVE [OUT NATIVE …]"
     );
-    let mut sums = [0.0f64; 5];
+    let mut sums = [0.0f64; 6];
     let mut n = 0usize;
     for pair in args.chunks(2) {
         let out = Path::new(&pair[0]);
@@ -32,6 +32,11 @@ fn main() -> anyhow::Result<()> {
             .ca_coords();
         let l = nat.len();
         let decoys = mapfold::pipeline::files::read_decoys(&out.join("decoys.bin"))?;
+        let lowest = decoys
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+            .map_or(0, |(k, _)| k);
         let cas: Vec<Vec<Vec3>> = decoys.into_iter().map(|d| d.1).collect();
         anyhow::ensure!(
             cas.first().is_some_and(|c| c.len() == l),
@@ -59,15 +64,17 @@ fn main() -> anyhow::Result<()> {
                 .map(|c| all[c.closest])
                 .fold(0.0, f64::max),
             m1,
+            all[lowest],
         ];
         println!(
-            "{}: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}",
+            "{}: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}; lowest-energy decoy {:.3}",
             out.display(),
             row[0],
             row[1],
             row[2],
             row[3],
-            row[4]
+            row[4],
+            row[5]
         );
         for (s, v) in sums.iter_mut().zip(row) {
             *s += v;
@@ -76,12 +83,13 @@ fn main() -> anyhow::Result<()> {
     }
     let m = |k: usize| sums[k] / n as f64;
     println!(
-        "mean over {n} runs: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}",
+        "mean over {n} runs: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}; lowest-energy decoy {:.3}",
         m(0),
         m(1),
         m(2),
         m(3),
-        m(4)
+        m(4),
+        m(5)
     );
     Ok(())
 }
