@@ -14,8 +14,7 @@
 //! 5. models: SPICKER clusters, a short refinement round from each cluster's
 //!    lowest-energy decoy, full atoms, eTM-score and local confidence →
 //!    `model_N.pdb`, `.cif`, `report.json`; models are ranked by the
-//!    calibrated eTM-score
-//!    ([`crate::quality::etm::calibrated`]).
+//!    calibrated eTM-score ([`crate::quality::etm::calibrated`]).
 //!
 //! Each stage goes on from its predecessors' files as written (not from their
 //! in-memory results), so a resumed run and an uninterrupted one compute the
@@ -783,6 +782,20 @@ fn type_agreements(
         .collect()
 }
 
+/// The decoy a cluster's refinement starts from: its lowest-energy member,
+/// not its centroid. A centroid averages decoys in several registers or hinge
+/// positions; the smeared chain (short bonds, a compressed core) is not
+/// mended by a few cold sweeps. On 48 tuning runs at 3 Å model 1 rose from
+/// 0.626 to 0.676 (validation, 11 up, 1 down) and from 0.765 to 0.786 (train
+/// homologs); at 8 Å (30 older runs) by 0.002 and 0.016 (BENCHMARKS.md).
+fn refinement_start(c: &crate::cluster::spicker::Cluster, decoys: &[(f64, Vec<Vec3>)]) -> usize {
+    c.members
+        .iter()
+        .copied()
+        .min_by(|&a, &b| decoys[a].0.total_cmp(&decoys[b].0))
+        .unwrap_or(c.closest)
+}
+
 /// Clusters, refines, rebuilds atoms, scores and writes the final models.
 #[allow(clippy::too_many_arguments)]
 fn finish_models(
@@ -832,20 +845,7 @@ fn finish_models(
             record_replicas: 0,
             ..RemcOptions::default()
         };
-        // From the cluster's lowest-energy decoy, not its centroid: an average
-        // of decoys in several registers or hinge positions is smeared (short
-        // bonds, a compressed core), and a few cold sweeps do not undo that.
-        // On 48 tuning runs at 3 Å model 1 rose from 0.626 to 0.676
-        // (validation, 11 up, 1 down) and from 0.765 to 0.786 (train
-        // homologs); at 8 Å (30 older runs) by 0.002 and 0.016 (BENCHMARKS.md).
-        let lowest = c
-            .members
-            .iter()
-            .copied()
-            .min_by(|&a, &b| decoys[a].0.total_cmp(&decoys[b].0))
-            .unwrap_or(c.closest);
-        let start = cas[lowest].clone();
-        let starts = vec![start; 8];
+        let starts = vec![cas[refinement_start(c, decoys)].clone(); 8];
         let res = remc::run(ff, em, frags, starts, &ropts, |_, _| {});
         refined.push(res.best.0);
         b.inc(1);
@@ -960,6 +960,25 @@ mod tests {
             assert_eq!(back.as_ref(), Some(&request), "{r}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Refinement starts from the cluster's own lowest-energy member, never
+    /// from a lower-energy decoy of another cluster.
+    #[test]
+    fn refinement_starts_from_the_clusters_lowest_energy_member() {
+        let decoys: Vec<(f64, Vec<Vec3>)> = [-5.0, -1.0, -9.0, -3.0]
+            .into_iter()
+            .map(|e| (e, Vec::new()))
+            .collect();
+        let c = crate::cluster::spicker::Cluster {
+            members: vec![0, 1, 3],
+            centre: 1,
+            centroid: Vec::new(),
+            closest: 1,
+            mean_rmsd: 1.0,
+            density: 3.0,
+        };
+        assert_eq!(refinement_start(&c, &decoys), 0);
     }
 
     /// A Cα marker from before the spread existed does not parse (the stage
