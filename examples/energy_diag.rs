@@ -4,7 +4,10 @@
 //!
 //! Usage: `cargo run --release --example energy_diag -- OUT NATIVE`
 //! where OUT is a `mapfold build` output directory run with the bench layout
-//! (`../map.mrc`, `../seq.fasta`).
+//! (`../map.mrc`, `../seq.fasta`) and NATIVE the reference chain, paired by
+//! residue index. The terms use the default weights, whatever the run used.
+//! The native's bond term also counts Cα–Cα pairs across the gaps of the
+//! deposited chain, so compare the other terms.
 use anyhow::Context;
 use mapfold::assembly::energy::Weights;
 use mapfold::geom::tmscore::tm_score_paired;
@@ -18,7 +21,9 @@ fn main() -> anyhow::Result<()> {
     let native = mapfold::io::read_structure(Path::new(&args[1]))?;
     let nat = native.chains.first().context("no chain")?.ca_coords();
     let l = nat.len();
-    let seq = mapfold::io::fasta::read_fasta(&out.join("../seq.fasta"))?[0]
+    let seq = mapfold::io::fasta::read_fasta(&out.join("../seq.fasta"))?
+        .first()
+        .context("empty FASTA")?
         .residues
         .clone();
     let map = mapfold::io::mrc::read_map(&out.join("../map.mrc"))?;
