@@ -1,7 +1,8 @@
 //! Where a finished run loses TM-score on the way from its decoys to model 1:
 //! the best decoy, SPICKER's clusters (centroid and the member closest to it)
 //! and the final model, each scored against the native chain by residue
-//! index, and the lowest-energy decoy.
+//! index; also the lowest-energy decoy, and the centroid and lowest-energy
+//! member of the cluster model 1 came from.
 //!
 //! Usage: `cargo run --release --example decoy_diag -- OUT NATIVE [OUT NATIVE …]`
 //! where OUT is a `mapfold build` output directory (with `decoys.bin` and
@@ -20,7 +21,8 @@ fn main() -> anyhow::Result<()> {
         !args.is_empty() && args.len().is_multiple_of(2),
         "usage: decoy_diag OUT NATIVE [OUT NATIVE …]"
     );
-    let mut sums = [0.0f64; 6];
+    let mut names: Vec<&str> = Vec::new();
+    let mut sums: Vec<f64> = Vec::new();
     let mut n = 0usize;
     for pair in args.chunks(2) {
         let out = Path::new(&pair[0]);
@@ -32,64 +34,73 @@ fn main() -> anyhow::Result<()> {
             .ca_coords();
         let l = nat.len();
         let decoys = mapfold::pipeline::files::read_decoys(&out.join("decoys.bin"))?;
+        anyhow::ensure!(
+            decoys.first().is_some_and(|d| d.1.len() == l),
+            "{}: decoys and native differ in length",
+            out.display()
+        );
         let lowest = decoys
             .iter()
             .enumerate()
             .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
             .map_or(0, |(k, _)| k);
-        let cas: Vec<Vec<Vec3>> = decoys.into_iter().map(|d| d.1).collect();
-        anyhow::ensure!(
-            cas.first().is_some_and(|c| c.len() == l),
-            "{}: decoys and native differ in length",
-            out.display()
-        );
         let tm = |c: &[Vec3]| tm_score_paired(c, &nat, l).tm_score;
-        let all: Vec<f64> = cas.iter().map(|c| tm(c)).collect();
+        let all: Vec<f64> = decoys.iter().map(|d| tm(&d.1)).collect();
+        let cas: Vec<Vec<Vec3>> = decoys.iter().map(|d| d.1.clone()).collect();
         let params = SpickerParams {
             max_clusters: 5,
             ..SpickerParams::default()
         };
         let cl = spicker(&cas, &params)?;
         let model = mapfold::io::read_structure(&out.join("model_1.pdb"))?;
-        let m1 = tm(&model.chains[0].ca_coords());
+        // The cluster model 1 was refined from (`report.json`, 1-based).
+        let report: serde_json::Value =
+            serde_json::from_str(&mapfold::io::read_text(&out.join("report.json"))?)?;
+        let k1 = report["models"][0]["cluster"]
+            .as_u64()
+            .and_then(|k| cl.clusters.get((k as usize).checked_sub(1)?))
+            .context("report.json: model 1 has no cluster of the redone clustering")?;
         let row = [
-            all.iter().cloned().fold(0.0, f64::max),
-            tm(&cl.clusters[0].centroid),
-            cl.clusters
-                .iter()
-                .map(|c| tm(&c.centroid))
-                .fold(0.0, f64::max),
-            cl.clusters
-                .iter()
-                .map(|c| all[c.closest])
-                .fold(0.0, f64::max),
-            m1,
-            all[lowest],
+            ("best decoy", all.iter().cloned().fold(0.0, f64::max)),
+            ("cluster 1 centroid", tm(&cl.clusters[0].centroid)),
+            (
+                "best centroid",
+                cl.clusters
+                    .iter()
+                    .map(|c| tm(&c.centroid))
+                    .fold(0.0, f64::max),
+            ),
+            (
+                "best closest member",
+                cl.clusters
+                    .iter()
+                    .map(|c| all[c.closest])
+                    .fold(0.0, f64::max),
+            ),
+            ("model 1's cluster: centroid", tm(&k1.centroid)),
+            (
+                "its lowest-energy member",
+                all[mapfold::pipeline::refinement_start(k1, &decoys)],
+            ),
+            ("model 1", tm(&model.chains[0].ca_coords())),
+            ("lowest-energy decoy", all[lowest]),
         ];
-        println!(
-            "{}: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}; lowest-energy decoy {:.3}",
-            out.display(),
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5]
-        );
-        for (s, v) in sums.iter_mut().zip(row) {
+        let text: Vec<String> = row.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+        println!("{}: {}", out.display(), text.join("; "));
+        if sums.is_empty() {
+            names = row.iter().map(|r| r.0).collect();
+            sums = vec![0.0; row.len()];
+        }
+        for (s, (_, v)) in sums.iter_mut().zip(row) {
             *s += v;
         }
         n += 1;
     }
-    let m = |k: usize| sums[k] / n as f64;
-    println!(
-        "mean over {n} runs: best decoy {:.3}; cluster 1 centroid {:.3}; best centroid {:.3}; best closest member {:.3}; model 1 {:.3}; lowest-energy decoy {:.3}",
-        m(0),
-        m(1),
-        m(2),
-        m(3),
-        m(4),
-        m(5)
-    );
+    let text: Vec<String> = names
+        .iter()
+        .zip(&sums)
+        .map(|(k, s)| format!("{k} {:.3}", s / n as f64))
+        .collect();
+    println!("mean over {n} runs: {}", text.join("; "));
     Ok(())
 }

@@ -61,11 +61,12 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let decoys = mapfold::pipeline::files::read_decoys(&out.join("decoys.bin"))?;
-    let best = decoys
-        .iter()
-        .max_by(|a, b| tm(&a.1).total_cmp(&tm(&b.1)))
+    // Each decoy scored once, not once per comparison.
+    let tms: Vec<f64> = decoys.iter().map(|d| tm(&d.1)).collect();
+    let best = (0..decoys.len())
+        .max_by(|&a, &b| tms[a].total_cmp(&tms[b]))
         .context("no decoys")?;
-    show("best decoy", &best.1);
+    show("best decoy", &decoys[best].1);
     let low = decoys
         .iter()
         .min_by(|a, b| a.0.total_cmp(&b.0))

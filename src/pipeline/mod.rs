@@ -788,7 +788,10 @@ fn type_agreements(
 /// mended by a few cold sweeps. On 48 tuning runs at 3 Å model 1 rose from
 /// 0.626 to 0.676 (validation, 11 up, 1 down) and from 0.765 to 0.786 (train
 /// homologs); at 8 Å (30 older runs) by 0.002 and 0.016 (BENCHMARKS.md).
-fn refinement_start(c: &crate::cluster::spicker::Cluster, decoys: &[(f64, Vec<Vec3>)]) -> usize {
+pub fn refinement_start(
+    c: &crate::cluster::spicker::Cluster,
+    decoys: &[(f64, Vec<Vec3>)],
+) -> usize {
     c.members
         .iter()
         .copied()
@@ -901,8 +904,10 @@ fn finish_models(
     // and 0.569 by eq. 8 alone (BENCHMARKS.md). Eq. 8 alone prefers chains that
     // fill the density in the wrong register; the template agreement in the
     // calibration holds them back. On maps of 5 Å or finer the residue
-    // types' fit joins them: on 48 tuning runs at 3 Å model 1 averaged 0.695
-    // ranked so, against 0.690 without it and 0.666 in SPICKER's order.
+    // types' fit joins them: on 48 tuning runs at 3 Å model 1 averaged 0.731
+    // ranked so, against 0.701 in SPICKER's order, 0.693 by eq. 8 alone and
+    // 0.739 for the best of five (`bench rank`; refinement from each
+    // cluster's lowest-energy decoy).
     let mut order: Vec<usize> = (0..refined.len()).collect();
     order.sort_by(|&a, &b| etm[b].total_cmp(&etm[a]));
     let mut reports = Vec::new();
