@@ -445,7 +445,8 @@ pub fn build(
                 Some(p) => Some(crate::template::contacts::read_rr(p, l)?),
                 None => None,
             };
-            if !ca_marker.trusted {
+            // A no-map run (the benchmark's baseline) has no cloud to trust.
+            if !ca_marker.trusted && !opts.ignore_map {
                 log::warn!(
                     "the two networks' Cα clouds disagree (CRscore {:.3} ≤ 0.85): templates are fitted into the map instead of matched to the cloud",
                     ca_marker.agreement.unwrap_or(0.0)
