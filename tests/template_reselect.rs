@@ -347,3 +347,96 @@ fn fit_places_partial_chains() {
         assert!(rmsd < 1.0, "{frac}0%: RMSD {rmsd}");
     }
 }
+
+/// Threading's Easy label rests on a Z-score; the template stage overrules it
+/// when no threading template fits the Cα cloud. Validation chain 2QXV (352
+/// aa), labelled Easy here whatever threading says: none of its templates
+/// (library train + validation, homologs of identity ≥ 0.3 excluded, as `bench
+/// build` runs validation chains) fits a cloud of its own Cα, so the stage
+/// models it as Hard and the Cα traces go first. A chain with a fitting
+/// template (d1jl7a, 147 aa) stays on the Easy path, and with the rule off
+/// 2QXV does too.
+#[test]
+fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
+    use mapfold::ca::CaCloud;
+    use mapfold::template::select::{select_templates, SelectInputs, SelectOptions};
+    use mapfold::threading::search::Difficulty;
+    let Some(data) = mapfold::data::shared_data_for_test("easy_label_overruled") else {
+        return;
+    };
+    let files = library::split_files(&data, &["train".into(), "validation".into()]).unwrap();
+    let lib = Library::build(&files).unwrap();
+    let stats = LibraryStats::of(&lib);
+    let ssp = SsPredictor::bundled().unwrap();
+    let targets = mapfold::bench::read_targets(&data, "validation").unwrap();
+    let run = |id: &str, opts: &SelectOptions| {
+        let t = targets.iter().find(|t| t.id == id).unwrap();
+        let tc = mapfold::bench::TargetChain::load(&data, t).unwrap();
+        let query = Query::new(id, &tc.sequence, &ssp);
+        let search = SearchOptions {
+            exclude_ids: vec![id.to_string()],
+            exclude_identity: Some(0.3),
+            ..SearchOptions::default()
+        };
+        let mut threading = thread(&query, &lib, &stats, &search);
+        threading.difficulty = Difficulty::Easy;
+        let map = mapfold::map::simulate::simulate_box(
+            tc.structure().atoms(),
+            3.0,
+            1.0,
+            8.0,
+            Backend::Cpu,
+        )
+        .unwrap();
+        let points = noisy_cloud(&tc.native, 0.9, 0.3, 5);
+        let cloud = CaCloud {
+            scores: vec![1.0; points.len()],
+            points,
+        };
+        let ss = ssp.predict(&tc.sequence);
+        let sel = select_templates(
+            &SelectInputs {
+                sequence: &tc.sequence,
+                map: &map,
+                resolution: 3.0,
+                cloud: &cloud,
+                cloud_trusted: true,
+                cloud_spread: Some(0.2),
+                threading: &threading,
+                library: &lib,
+                contacts: None,
+                predicted_ss: Some(&ss),
+            },
+            opts,
+        )
+        .unwrap();
+        let best_fit = sel
+            .models
+            .iter()
+            .filter_map(|m| m.crscore)
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{id}: {} re-selected (best CRscore {best_fit:.3}), overruled {}, first model {:?}",
+            sel.n_reselected, sel.easy_overruled, sel.models[0].source
+        );
+        sel
+    };
+    let opts = SelectOptions::default();
+    let sel = run("0269_pesto_2QXV_A_A", &opts);
+    assert!(sel.easy_overruled);
+    assert_eq!(
+        sel.difficulty,
+        Difficulty::Easy,
+        "the label is reported as threading gave it"
+    );
+    assert_eq!(sel.models[0].source, Source::Regenerated);
+    let sel = run("0194_old_foldseek_d1jl7a__A", &opts);
+    assert!(!sel.easy_overruled);
+    assert_eq!(sel.models[0].source, Source::Reselected);
+    let off = SelectOptions {
+        easy_min_crscore: None,
+        ..SelectOptions::default()
+    };
+    let sel = run("0269_pesto_2QXV_A_A", &off);
+    assert!(!sel.easy_overruled);
+}

@@ -155,6 +155,10 @@ pub(crate) struct CaMarker {
 struct TemplatesMarker {
     n_templates: usize,
     easy: bool,
+    /// Labelled Easy by threading, modelled as Hard (no template fits the
+    /// cloud); absent in markers written before the rule.
+    #[serde(default)]
+    easy_overruled: bool,
     used_cloud: bool,
     n_reselected: usize,
     n_regenerated: usize,
@@ -212,7 +216,12 @@ pub struct BuildReport {
     pub resolution_estimated: bool,
     pub ca_atoms: usize,
     pub networks_agree: Option<f64>,
+    /// Threading's label (Easy: a template of high Z-score).
     pub difficulty: String,
+    /// True when the target was labelled Easy but modelled as Hard because
+    /// no threading template fits the Cα cloud
+    /// ([`crate::template::select::SelectOptions::easy_min_crscore`]).
+    pub easy_overruled: bool,
     pub templates: usize,
     pub template_path: String,
     pub models: Vec<ModelReport>,
@@ -483,6 +492,7 @@ pub fn build(
             let m = TemplatesMarker {
                 n_templates: sel.models.len(),
                 easy: sel.difficulty == Difficulty::Easy,
+                easy_overruled: sel.easy_overruled,
                 used_cloud: sel.used_cloud,
                 n_reselected: sel.n_reselected,
                 n_regenerated: sel.n_regenerated,
@@ -502,6 +512,7 @@ pub fn build(
         ca_atoms: cloud.len(),
         networks_agree: ca_marker.agreement,
         difficulty: if t_marker.easy { "Easy" } else { "Hard" }.into(),
+        easy_overruled: t_marker.easy_overruled,
         templates: templates.len(),
         template_path: tdir.display().to_string(),
         models: Vec::new(),

@@ -10,6 +10,9 @@
 //!    re-ranked by CRscore (eq. 3-4, [`super::reselect`]): up to 30 with
 //!    CRscore > 0.5 (N_rank), each then moved onto the cloud residue by
 //!    residue on Easy targets when the cloud is sharp ([`super::snap`]).
+//!    In maps of 5 Å or finer an Easy label whose templates do not fit the
+//!    cloud (best CRscore < [`EASY_MIN_CRSCORE`]) is overruled: the target is
+//!    modelled as Hard from here on.
 //!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
 //!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
 //!    5 Å or finer, along likely paths and with gaps), the register chosen by
@@ -42,6 +45,9 @@ use crate::map::DensityMap;
 use crate::threading::library::Library;
 use crate::threading::search::{Difficulty, SearchResult};
 
+/// The default of [`SelectOptions::easy_min_crscore`].
+pub const EASY_MIN_CRSCORE: f64 = 0.6;
+
 /// Settings of the stage.
 #[derive(Debug, Clone)]
 pub struct SelectOptions {
@@ -62,6 +68,11 @@ pub struct SelectOptions {
     /// On Hard targets in maps of 5 Å or finer, the regenerated traces go
     /// before the re-selected templates (see `select_templates`).
     pub traces_first_on_hard: bool,
+    /// An Easy-labelled target whose best re-selected template has a CRscore
+    /// below this (or that has none) is modelled as Hard: the threading hit
+    /// that made it Easy does not fit the map (see `select_templates`).
+    /// `None` trusts threading's label.
+    pub easy_min_crscore: Option<f64>,
 }
 
 impl Default for SelectOptions {
@@ -75,6 +86,7 @@ impl Default for SelectOptions {
             contact_templates: 10,
             snap: Some(SnapOptions::default()),
             traces_first_on_hard: true,
+            easy_min_crscore: Some(EASY_MIN_CRSCORE),
         }
     }
 }
@@ -90,6 +102,9 @@ pub struct Selection {
     pub n_reselected: usize,
     pub n_regenerated: usize,
     pub n_fitted: usize,
+    /// True when the target was labelled Easy by threading but modelled as
+    /// Hard, no threading template fitting the Cα cloud.
+    pub easy_overruled: bool,
     pub regen_stats: Option<RegenStats>,
     pub seconds: f64,
 }
@@ -104,6 +119,7 @@ impl Selection {
             n_reselected: 0,
             n_regenerated: 0,
             n_fitted: 0,
+            easy_overruled: false,
             regen_stats: None,
             seconds: 0.0,
         }
@@ -153,7 +169,7 @@ pub fn select_templates(
         .map(|h| TemplateModel::from_hit(h, inp.library, l))
         .collect();
     let mut out = Selection::new(inp.threading.difficulty);
-    let hard = inp.threading.difficulty == Difficulty::Hard;
+    let mut hard = inp.threading.difficulty == Difficulty::Hard;
     let mut models = Vec::new();
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;
@@ -166,14 +182,35 @@ pub fn select_templates(
             threading.len(),
             opts.reselect.min_crscore
         );
+        // Threading's Easy label rests on a Z-score. On validation chains at
+        // 3 Å three of the four Easy-labelled chains had no threading
+        // template that fits the cloud (best CRscore 0.50 or none) and ended
+        // at TM 0.18–0.31 on the Easy path, whose traces are threaded without
+        // the residue types; modelled as Hard they reach 0.57–0.93 (24 chains:
+        // model 1 0.676 → 0.741; 24 train-homolog chains 0.795 → 0.824, 2 up,
+        // 1 down). A floor of 0.7 instead of 0.6 lost 0.010 more on the
+        // train homologs (BENCHMARKS.md). Coarser maps take the same path
+        // whatever the label, so the rule applies at 5 Å or finer only.
+        let best_fit = chosen
+            .iter()
+            .filter_map(|m| m.crscore)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if let Some(floor) = opts
+            .easy_min_crscore
+            .filter(|&f| !hard && best_fit < f && super::links::fitted_at(inp.resolution))
+        {
+            hard = true;
+            out.easy_overruled = true;
+            log::info!(
+                "templates: threading labelled the target Easy, but no template fits the Cα cloud with CRscore ≥ {floor} (best {}): modelling it as Hard",
+                if best_fit.is_finite() { format!("{best_fit:.3}") } else { "none".into() }
+            );
+        }
         // Snapping trusts the template's placement residue by residue. On
         // Hard targets the re-selected templates are mostly wrong, and on
         // Hard validation chains snapping them lost 0.007 at 3 Å (module doc
         // of `snap`).
-        let snap = opts
-            .snap
-            .as_ref()
-            .filter(|_| !chosen.is_empty() && inp.threading.difficulty == Difficulty::Easy);
+        let snap = opts.snap.as_ref().filter(|_| !chosen.is_empty() && !hard);
         match snap {
             Some(so) if so.applies_to(inp.cloud_spread) => {
                 let mut atoms = 0;
