@@ -188,8 +188,8 @@ pub fn select_templates(
         // at TM 0.18–0.31 on the Easy path, whose traces are threaded without
         // the residue types; modelled as Hard they reach 0.57–0.93 (24 chains:
         // model 1 0.676 → 0.741; 24 train-homolog chains 0.795 → 0.824, 2 up,
-        // 1 down). A floor of 0.7 instead of 0.6 lost 0.010 more on the
-        // train homologs (BENCHMARKS.md). Coarser maps take the same path
+        // 1 down). A floor of 0.7 scored 0.010 below 0.6 on the train
+        // homologs (BENCHMARKS.md). Coarser maps take the same path
         // whatever the label, so the rule applies at 5 Å or finer only.
         let best_fit = chosen
             .iter()
