@@ -11,7 +11,8 @@
 
 use mapfold::bench::{read_targets, TargetChain};
 use mapfold::geom::tmalign::tm_align;
-use mapfold::threading::library::{pick_chain, split_files};
+use mapfold::threading::library::{split_files, Library};
+use mapfold::Vec3;
 use rayon::prelude::*;
 
 fn main() -> anyhow::Result<()> {
@@ -23,18 +24,16 @@ fn main() -> anyhow::Result<()> {
     let dir = mapfold::data::shared_data_dir().ok_or_else(|| {
         anyhow::anyhow!("../shared/data not found (set MAPFOLD_DATA to its path)")
     })?;
-    let mut lib = Vec::new();
-    for path in split_files(&dir, &["train".into(), "validation".into()])? {
-        let s = mapfold::io::read_structure(&path)?;
-        let id = path.file_stem().map(|s| s.to_string_lossy().to_string());
-        let chain = pick_chain(&s, id.as_deref().unwrap_or(""))
-            .ok_or_else(|| anyhow::anyhow!("{}: no protein chain", path.display()))?;
-        lib.push((
-            id.unwrap_or_default(),
-            chain.ca_coords(),
-            mapfold::sequence::canonical_sequence(chain).into_bytes(),
-        ));
-    }
+    let files = split_files(&dir, &["train".into(), "validation".into()])?;
+    // Cα and sequence of each template once, not once per target.
+    let lib: Vec<(String, Vec<Vec3>, Vec<u8>)> = Library::build(&files)?
+        .chains
+        .into_iter()
+        .map(|c| {
+            let ca = c.ca_coords();
+            (c.id, ca, c.sequence.into_bytes())
+        })
+        .collect();
     let t0 = std::time::Instant::now();
     let (mut sum, mut n, mut above) = (0.0, 0usize, 0usize);
     for t in read_targets(&dir, "test-hard")?.iter().step_by(stride) {

@@ -369,7 +369,15 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     let stats = LibraryStats::of(&lib);
     let ssp = SsPredictor::bundled().unwrap();
     let targets = mapfold::bench::read_targets(&data, "validation").unwrap();
-    let run = |id: &str, opts: &SelectOptions| {
+    // Threading, map and cloud of a chain, labelled Easy.
+    struct Prepared {
+        sequence: String,
+        threading: mapfold::threading::search::SearchResult,
+        map: mapfold::map::DensityMap,
+        cloud: CaCloud,
+        ss: Vec<[f32; 3]>,
+    }
+    let inputs = |id: &str| {
         let t = targets.iter().find(|t| t.id == id).unwrap();
         let tc = mapfold::bench::TargetChain::load(&data, t).unwrap();
         let query = Query::new(id, &tc.sequence, &ssp);
@@ -393,19 +401,27 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
             scores: vec![1.0; points.len()],
             points,
         };
-        let ss = ssp.predict(&tc.sequence);
+        Prepared {
+            ss: ssp.predict(&tc.sequence),
+            sequence: tc.sequence,
+            threading,
+            map,
+            cloud,
+        }
+    };
+    let run = |id: &str, p: &Prepared, opts: &SelectOptions| {
         let sel = select_templates(
             &SelectInputs {
-                sequence: &tc.sequence,
-                map: &map,
+                sequence: &p.sequence,
+                map: &p.map,
                 resolution: 3.0,
-                cloud: &cloud,
+                cloud: &p.cloud,
                 cloud_trusted: true,
                 cloud_spread: Some(0.2),
-                threading: &threading,
+                threading: &p.threading,
                 library: &lib,
                 contacts: None,
-                predicted_ss: Some(&ss),
+                predicted_ss: Some(&p.ss),
             },
             opts,
         )
@@ -421,8 +437,10 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         );
         sel
     };
+    let qxv = inputs("0269_pesto_2QXV_A_A");
+    let jl7 = inputs("0194_old_foldseek_d1jl7a__A");
     let opts = SelectOptions::default();
-    let sel = run("0269_pesto_2QXV_A_A", &opts);
+    let sel = run("2QXV", &qxv, &opts);
     assert!(sel.easy_overruled);
     assert_eq!(
         sel.difficulty,
@@ -430,13 +448,13 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         "the label is reported as threading gave it"
     );
     assert_eq!(sel.models[0].source, Source::Regenerated);
-    let sel = run("0194_old_foldseek_d1jl7a__A", &opts);
+    let sel = run("d1jl7a", &jl7, &opts);
     assert!(!sel.easy_overruled);
     assert_eq!(sel.models[0].source, Source::Reselected);
     let off = SelectOptions {
         easy_min_crscore: None,
         ..SelectOptions::default()
     };
-    let sel = run("0269_pesto_2QXV_A_A", &off);
+    let sel = run("2QXV", &qxv, &off);
     assert!(!sel.easy_overruled);
 }
