@@ -50,7 +50,7 @@ impl Default for Weights {
         // at 3 Å, whole builds; BENCHMARKS.md, "The weights inside
         // E_knowledge"). Only a softer Cα bond helped on both tuning sets
         // (bond 0.5: validation +0.001, 11 up 3 down; train homologs +0.013,
-        // 9 up 1 down); 0.25 gained more on validation but leaves one model
+        // 9 up 1 down); 0.25 gained more on both sets but leaves one model
         // Cα-Cα distance in five outside 3.6-4.0 Å, so 0.5 (σ 0.14 Å).
         Weights {
             bond: 0.5,
