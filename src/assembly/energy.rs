@@ -3,7 +3,7 @@
 //! [`super::stats::KnowledgeStats`] plus E_temp, distance restraints from the
 //! top templates (Supplementary Text 29 is not in our text; ours below).
 //!
-//! Terms (kT): Cα bond (harmonic about the mean bond, σ 0.1 Å), Cα angle and
+//! Terms (kT): Cα bond (harmonic about the mean bond, σ 0.1 Å at weight 1), Cα angle and
 //! torsion PMFs by predicted secondary structure, Cα pair-distance PMF by
 //! separation and secondary-structure pair, side-chain centroid contact
 //! energies, burial, a one-sided radius-of-gyration restraint, Cα and centroid
