@@ -3,8 +3,9 @@
 //! [`super::stats::KnowledgeStats`] plus E_temp, distance restraints from the
 //! top templates (Supplementary Text 29 is not in our text; ours below).
 //!
-//! Terms (kT): Cα bond (harmonic about the mean bond, σ 0.1 Å at weight 1), Cα angle and
-//! torsion PMFs by predicted secondary structure, Cα pair-distance PMF by
+//! Terms (kT): Cα bond (harmonic about the mean bond, σ 0.1 Å at weight 1),
+//! Cα angle and torsion PMFs by predicted secondary structure, Cα
+//! pair-distance PMF by
 //! separation and secondary-structure pair, side-chain centroid contact
 //! energies, burial, a one-sided radius-of-gyration restraint, Cα and centroid
 //! clashes, and template restraints −w / (1 + ((d − d0)/2 Å)²), bounded so
