@@ -173,7 +173,7 @@ pub struct ForceField {
 }
 
 const BOND_SIGMA: f64 = 0.1;
-const CA_CLASH: f64 = 4.0;
+pub(crate) const CA_CLASH: f64 = 4.0;
 const CENTROID_CLASH: f64 = 3.0;
 const RESTRAINT_WIDTH: f64 = 2.0;
 

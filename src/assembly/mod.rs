@@ -14,6 +14,7 @@ pub mod energy;
 pub mod gapfill;
 pub mod geometry;
 pub mod moves;
+pub mod regularise;
 pub mod remc;
 pub mod stats;
 

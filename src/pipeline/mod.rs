@@ -12,7 +12,9 @@
 //!    term uses eq. 2 at max(R, 4 Å): a chain of Cα and centroid beads cannot
 //!    use finer detail, and the smoother field gives the moves wider basins;
 //! 5. models: SPICKER clusters, a short refinement round from each cluster's
-//!    lowest-energy decoy, full atoms, eTM-score and local confidence →
+//!    lowest-energy decoy, Cα regularisation
+//!    ([`crate::assembly::regularise`]), full atoms, eTM-score and local
+//!    confidence →
 //!    `model_N.pdb`, `.cif`, `report.json`; models are ranked by the
 //!    calibrated eTM-score ([`crate::quality::etm::calibrated`]).
 //!
@@ -826,6 +828,7 @@ fn finish_models(
     out: &Path,
     opts: &BuildOptions,
 ) -> Result<Vec<ModelReport>, BuildError> {
+    use crate::assembly::regularise::{bond_spread, regularise, RegulariseParams};
     use crate::cluster::spicker::{spicker, SpickerParams};
     let cas: Vec<Vec<Vec3>> = decoys.iter().map(|d| d.1.clone()).collect();
     let params = SpickerParams {
@@ -862,7 +865,20 @@ fn finish_models(
         };
         let starts = vec![cas[refinement_start(c, decoys)].clone(); 8];
         let res = remc::run(ff, em, frags, starts, &ropts, |_, _| {});
-        refined.push(res.best.0);
+        // The assembly's soft bond leaves the chain irregular; regularise
+        // the Cα before anything is scored or built on it.
+        let ca = regularise(&res.best.0, &RegulariseParams::default());
+        log::info!(
+            "refinement {}: Cα-Cα RMS off 3.80 Å {:.3} -> {:.3}, largest Cα move {:.2} Å",
+            k + 1,
+            bond_spread(&res.best.0),
+            bond_spread(&ca),
+            ca.iter()
+                .zip(&res.best.0)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max)
+        );
+        refined.push(ca);
         b.inc(1);
     }
     b.finish_and_clear();
