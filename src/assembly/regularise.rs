@@ -1,26 +1,45 @@
 //! Cα regularisation of a finished model: every Cα–Cα step pulled to 3.80 Å,
-//! Cα of residues three or more apart pushed to at least 4 Å (the force
-//! field's clash distance), and every Cα held near where the Monte Carlo left
-//! it.
+//! every virtual bond angle (Cα i−1, i, i+1) into 80–150°, Cα of residues
+//! three or more apart pushed to at least 4 Å (the force field's clash
+//! distance), and every Cα held near where the Monte Carlo left it.
 //!
 //! Why a separate step: the assembly samples best with a soft bond (the
 //! final-TM scan in BENCHMARKS.md, "The weights inside E_knowledge"), which
 //! leaves its models with bonds spread well beyond the deposited 3.80 ± 0.06
 //! Å, some past the 4.3 Å at which the full-atom rebuild breaks the chain.
 //! A few cold Monte Carlo sweeps at a stiff bond do not undo that spread; a
-//! direct minimisation does, and moves each Cα by a fraction of an ångström,
-//! too little to change where the model lies in the map.
+//! direct minimisation does. The models also hold a few collapsed virtual
+//! angles (some under 20°, Cα i−1 and i+1 within 1.3 Å of each other),
+//! which the angle statistics of the force field do not forbid outright.
+//! On model 1 of 48 tuning runs at bond 0.25 (BENCHMARKS.md) the median Cα
+//! moves 0.13 Å, 4 % of them more than 1 Å and none more than 3.9 Å.
 //!
-//! The minimised function (not an equation of the paper):
-//! Σ_bonds (d − 3.80)² + Σ_{|i−j|≥3} max(0, 4.0 − d)² + k Σ_i |r_i − r_i⁰|²,
-//! by gradient descent with a fixed step that is stable for this function
-//! (its curvature is at most about 2·4 per coordinate from the chain terms).
+//! The minimised function (not an equation of the paper), lengths in Å and
+//! angles in radians, k = [`RegulariseParams::hold`]:
+//!
+//! ```text
+//! Σ_bonds (d − 3.80)²  +  20 Σ_i flat(θ_i)  +  Σ_{|i−j|≥3} max(0, 4.0 − d)²  +  k Σ_i |r_i − r_i⁰|²
+//! ```
+//!
+//! flat() is zero for virtual angles within 80–150° and the squared distance
+//! to that range outside it: deposited chains have 0.2 % of their virtual
+//! angles under 80° and 0.2 % over 150° (200 train chains), our models
+//! about 6 % and 2 %. Minimised by gradient descent with momentum at a fixed
+//! step of 0.03, which reaches a largest gradient component under 1e-4 in
+//! 460 steps (median; at most 2,945) on those 48 models.
 
 use super::energy::CA_CLASH;
 use crate::Vec3;
 
 /// The ideal Cα–Cα distance of a trans peptide.
 pub const CA_BOND: f64 = 3.80;
+/// The virtual bond angles the regulariser allows, in degrees.
+pub const ANGLE_RANGE: (f64, f64) = (80.0, 150.0);
+
+/// Weight (per rad²) of a virtual angle's distance outside the range.
+/// Straightening a 170° angle to 150° moves its Cα about 0.7 Å, which the
+/// positional hold charges for; at 20 the angle wins to within 2°.
+const ANGLE_WEIGHT: f64 = 20.0;
 
 /// How the regularisation trades geometry against staying put.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +56,7 @@ impl Default for RegulariseParams {
     fn default() -> Self {
         Self {
             hold: 0.05,
-            max_iter: 2000,
+            max_iter: 4000,
             tolerance: 1e-4,
         }
     }
@@ -81,6 +100,14 @@ fn near_pairs(ca: &[Vec3], reach: f64) -> Vec<(usize, usize)> {
     out
 }
 
+/// Adds the gradient of excess² for the pair (i, j) at distance d, where
+/// excess = d − target.
+fn spring(g: &mut [Vec3], x: &[Vec3], (i, j): (usize, usize), excess: f64, d: f64) {
+    let u = (x[i] - x[j]) / d;
+    g[i] += u * (2.0 * excess);
+    g[j] -= u * (2.0 * excess);
+}
+
 /// Gradient of the regularisation function at `x`, and its largest component.
 fn gradient(x: &[Vec3], start: &[Vec3], pairs: &[(usize, usize)], hold: f64) -> (Vec<Vec3>, f64) {
     let mut g: Vec<Vec3> = x
@@ -88,22 +115,49 @@ fn gradient(x: &[Vec3], start: &[Vec3], pairs: &[(usize, usize)], hold: f64) -> 
         .zip(start)
         .map(|(p, p0)| (p - p0) * (2.0 * hold))
         .collect();
-    let mut spring = |i: usize, j: usize, excess: f64, d: f64| {
-        // d/dr_i of excess² where excess = d − target (or target − d).
-        let u = (x[i] - x[j]) / d;
-        g[i] += u * (2.0 * excess);
-        g[j] -= u * (2.0 * excess);
-    };
     for i in 1..x.len() {
         let d = (x[i] - x[i - 1]).norm();
         if d > 1e-9 {
-            spring(i, i - 1, d - CA_BOND, d);
+            spring(&mut g, x, (i, i - 1), d - CA_BOND, d);
         }
+    }
+    let (lo, hi) = (ANGLE_RANGE.0.to_radians(), ANGLE_RANGE.1.to_radians());
+    for i in 1..x.len().saturating_sub(1) {
+        let (a, b) = (x[i - 1] - x[i], x[i + 1] - x[i]);
+        let (la, lb) = (a.norm(), b.norm());
+        if la < 1e-9 || lb < 1e-9 {
+            continue;
+        }
+        let (ua, ub) = (a / la, b / lb);
+        let cos = ua.dot(&ub).clamp(-1.0, 1.0);
+        let theta = cos.acos();
+        let excess = if theta < lo {
+            theta - lo
+        } else if theta > hi {
+            theta - hi
+        } else {
+            continue;
+        };
+        // dθ/dr of the end atoms: −(the other bond's direction with its
+        // component along this bond removed, normalised) / this bond's
+        // length; the apex takes minus their sum. The unnormalised vector's
+        // length is sin θ, so normalising keeps it finite at 180°.
+        let (na, nb) = (ub - ua * cos, ua - ub * cos);
+        let (sa, sb) = (na.norm(), nb.norm());
+        if sa < 1e-12 || sb < 1e-12 {
+            continue;
+        }
+        let ga = -na / (sa * la);
+        let gb = -nb / (sb * lb);
+        let f = 2.0 * ANGLE_WEIGHT * excess;
+        g[i - 1] += ga * f;
+        g[i + 1] += gb * f;
+        g[i] -= (ga + gb) * f;
     }
     for &(i, j) in pairs {
         let d = (x[i] - x[j]).norm();
         if d < CA_CLASH && d > 1e-9 {
-            spring(i, j, d - CA_CLASH, d);
+            spring(&mut g, x, (i, j), d - CA_CLASH, d);
         }
     }
     let worst = g
@@ -132,16 +186,20 @@ pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
         return x;
     }
     let pairs = near_pairs(ca, CA_CLASH + 2.0);
-    // Curvature: at most 2 per spring and 4 springs' worth per coordinate
-    // in practice, plus 2k; a step of 0.1 stays below 2 / that.
-    let step = 0.1;
+    // Heavy-ball descent: a nearly straight angle is a flat direction (its
+    // apex moves sideways at almost no cost in the bonds), where plain
+    // descent crawls; momentum crosses it. Stable for this function's
+    // curvature (module docs).
+    let (step, momentum) = (0.03, 0.9);
+    let mut v = vec![Vec3::zeros(); x.len()];
     for _ in 0..p.max_iter {
         let (g, worst) = gradient(&x, ca, &pairs, p.hold);
         if worst < p.tolerance {
             break;
         }
-        for (xi, gi) in x.iter_mut().zip(&g) {
-            *xi -= gi * step;
+        for ((xi, vi), gi) in x.iter_mut().zip(&mut v).zip(&g) {
+            *vi = *vi * momentum - gi * step;
+            *xi += *vi;
         }
     }
     x
@@ -222,6 +280,114 @@ mod tests {
             .fold(0.0, f64::max);
         // The deposited bonds spread by 0.06 Å; closing that moves little.
         assert!(moved < 0.15, "a Cα moved {moved:.2} Å");
+    }
+
+    /// The minimised function itself, written from the module docs, to check
+    /// the hand-derived gradient against finite differences.
+    fn objective(x: &[Vec3], start: &[Vec3], pairs: &[(usize, usize)], hold: f64) -> f64 {
+        let (lo, hi) = (ANGLE_RANGE.0.to_radians(), ANGLE_RANGE.1.to_radians());
+        let mut e: f64 = x
+            .iter()
+            .zip(start)
+            .map(|(p, q)| hold * (p - q).norm_squared())
+            .sum();
+        e += x
+            .windows(2)
+            .map(|w| ((w[1] - w[0]).norm() - CA_BOND).powi(2))
+            .sum::<f64>();
+        for t in angles(x) {
+            let t = t.to_radians();
+            e += ANGLE_WEIGHT * ((lo - t).max(0.0) + (t - hi).max(0.0)).powi(2);
+        }
+        for &(i, j) in pairs {
+            e += (CA_CLASH - (x[i] - x[j]).norm()).max(0.0).powi(2);
+        }
+        e
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        // The kinked chain jittered by up to 0.2 Å, with Cα 50 moved to 3 Å
+        // from Cα 10, so that bonds, both angle bounds and a clash are all
+        // active.
+        let (native, _) = jittered();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let mut x: Vec<Vec3> = kinked()
+            .iter()
+            .map(|p| {
+                p + Vec3::new(
+                    rng.random_range(-0.2..0.2),
+                    rng.random_range(-0.2..0.2),
+                    rng.random_range(-0.2..0.2),
+                )
+            })
+            .collect();
+        x[50] = x[10] + Vec3::new(3.0, 0.0, 0.0);
+        let a = angles(&x);
+        assert!(a.iter().any(|&t| t < ANGLE_RANGE.0) && a.iter().any(|&t| t > ANGLE_RANGE.1));
+        let pairs = near_pairs(&x, CA_CLASH + 2.0);
+        assert!(pairs.iter().any(|&(i, j)| (x[i] - x[j]).norm() < CA_CLASH));
+        let (g, _) = gradient(&x, &native, &pairs, 0.05);
+        let h = 1e-6;
+        for i in 0..x.len() {
+            for c in 0..3 {
+                let (mut xp, mut xm) = (x.clone(), x.clone());
+                xp[i][c] += h;
+                xm[i][c] -= h;
+                let fd = (objective(&xp, &native, &pairs, 0.05)
+                    - objective(&xm, &native, &pairs, 0.05))
+                    / (2.0 * h);
+                assert!(
+                    (fd - g[i][c]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "atom {i} axis {c}: {fd} vs {}",
+                    g[i][c]
+                );
+            }
+        }
+    }
+
+    fn angles(ca: &[Vec3]) -> Vec<f64> {
+        ca.windows(3)
+            .map(|w| {
+                let (a, b) = (w[0] - w[1], w[2] - w[1]);
+                (a.dot(&b) / (a.norm() * b.norm())).acos().to_degrees()
+            })
+            .collect()
+    }
+
+    /// The deposited stretch with the angle at residue 20 closed to 60° and
+    /// the one at residue 40 opened to 170°, each by moving its Cα along the
+    /// bisector (the two bonds stay equal).
+    fn kinked() -> Vec<Vec3> {
+        let (mut ca, _) = jittered();
+        for (i, target) in [(20usize, 60.0f64), (40, 170.0)] {
+            let mid = (ca[i - 1] + ca[i + 1]) / 2.0;
+            let half = (ca[i + 1] - ca[i - 1]).norm() / 2.0;
+            let out = (ca[i] - mid).normalize();
+            ca[i] = mid + out * (half / (target.to_radians() / 2.0).tan());
+        }
+        ca
+    }
+
+    #[test]
+    fn sharp_and_straight_virtual_angles_are_brought_into_range() {
+        let ca = kinked();
+        let before = angles(&ca);
+        assert!(
+            before[19] < 70.0 && before[39] > 160.0,
+            "{} {}",
+            before[19],
+            before[39]
+        );
+        let after = angles(&regularise(&ca, &RegulariseParams::default()));
+        for (k, a) in after.iter().enumerate() {
+            assert!(
+                (ANGLE_RANGE.0 - 2.0..=ANGLE_RANGE.1 + 2.0).contains(a),
+                "angle at residue {}: {a:.1}° (was {:.1}°)",
+                k + 1,
+                before[k]
+            );
+        }
     }
 
     #[test]
