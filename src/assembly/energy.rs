@@ -55,8 +55,10 @@ impl Default for Weights {
         // +0.005 and +0.029 against weight 1). The soft bond leaves the
         // chain irregular (Cα-Cα SD 0.17 Å at 0.25), which the pipeline's
         // Cα regularisation after refinement ([`super::regularise`]) takes
-        // back to 0.01 Å; with it, 0.25 against 0.5: validation +0.004 at
-        // 3 Å and +0.009 at 8 Å, train homologs +0.003 (σ 0.2 Å).
+        // back to 0.02 Å. Bond 0.25 then against 0.5 at 8 Å, both
+        // regularised: validation +0.009. The default as a whole (0.25 and
+        // the regulariser) against the previous one (0.5, none): validation
+        // −0.003 at 3 Å, train homologs +0.016 (σ 0.2 Å).
         Weights {
             bond: 0.25,
             angle: 1.0,
