@@ -29,6 +29,7 @@
 //! 460 steps (median; at most 2,945) on those 48 models.
 
 use super::energy::CA_CLASH;
+use crate::geom::grid::Grid;
 use crate::Vec3;
 
 /// The ideal Cα–Cα distance of a trans peptide.
@@ -66,35 +67,14 @@ impl Default for RegulariseParams {
 /// apart whose Cα start within the clash distance plus a margin for the
 /// movement allowed. Found once, on a grid, so long chains stay linear.
 fn near_pairs(ca: &[Vec3], reach: f64) -> Vec<(usize, usize)> {
-    use std::collections::HashMap;
-    let key = |p: &Vec3| {
-        (
-            (p.x / reach).floor() as i64,
-            (p.y / reach).floor() as i64,
-            (p.z / reach).floor() as i64,
-        )
-    };
-    let mut cells: HashMap<(i64, i64, i64), Vec<usize>> = HashMap::new();
-    for (i, p) in ca.iter().enumerate() {
-        cells.entry(key(p)).or_default().push(i);
-    }
+    let grid = Grid::new(ca, reach);
     let mut out = Vec::new();
     for (i, p) in ca.iter().enumerate() {
-        let (x, y, z) = key(p);
-        for dx in -1..=1 {
-            for dy in -1..=1 {
-                for dz in -1..=1 {
-                    let Some(cell) = cells.get(&(x + dx, y + dy, z + dz)) else {
-                        continue;
-                    };
-                    for &j in cell {
-                        if j >= i + 3 && (ca[j] - p).norm() < reach {
-                            out.push((i, j));
-                        }
-                    }
-                }
+        grid.for_each_within(ca, p, reach, |j, _| {
+            if j >= i + 3 {
+                out.push((i, j));
             }
-        }
+        });
     }
     out.sort_unstable();
     out
@@ -416,7 +396,7 @@ mod tests {
         let mut all = Vec::new();
         for i in 0..noisy.len() {
             for j in i + 3..noisy.len() {
-                if (noisy[i] - noisy[j]).norm() < 6.0 {
+                if (noisy[i] - noisy[j]).norm() <= 6.0 {
                     all.push((i, j));
                 }
             }
