@@ -198,18 +198,23 @@ mod tests {
     /// by up to 0.3 Å per axis as a soft-bond model would be.
     fn jittered() -> (Vec<Vec3>, Vec<Vec3>) {
         let (_, native, _, _) = crate::assembly::test_stretch();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let noisy = native
+        let noisy = jitter(&native, 0.3, 5);
+        (native, noisy)
+    }
+
+    /// Every point moved by up to `amp` Å per axis, uniformly at random.
+    fn jitter(points: &[Vec3], amp: f64, seed: u64) -> Vec<Vec3> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        points
             .iter()
             .map(|p| {
                 p + Vec3::new(
-                    rng.random_range(-0.3..0.3),
-                    rng.random_range(-0.3..0.3),
-                    rng.random_range(-0.3..0.3),
+                    rng.random_range(-amp..amp),
+                    rng.random_range(-amp..amp),
+                    rng.random_range(-amp..amp),
                 )
             })
-            .collect();
-        (native, noisy)
+            .collect()
     }
 
     #[test]
@@ -291,17 +296,7 @@ mod tests {
         // from Cα 10, so that bonds, both angle bounds and a clash are all
         // active.
         let (native, _) = jittered();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        let mut x: Vec<Vec3> = kinked()
-            .iter()
-            .map(|p| {
-                p + Vec3::new(
-                    rng.random_range(-0.2..0.2),
-                    rng.random_range(-0.2..0.2),
-                    rng.random_range(-0.2..0.2),
-                )
-            })
-            .collect();
+        let mut x = jitter(&kinked(), 0.2, 9);
         x[50] = x[10] + Vec3::new(3.0, 0.0, 0.0);
         let a = angles(&x);
         assert!(a.iter().any(|&t| t < ANGLE_RANGE.0) && a.iter().any(|&t| t > ANGLE_RANGE.1));
