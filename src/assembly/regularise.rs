@@ -64,8 +64,11 @@ impl Default for RegulariseParams {
 }
 
 /// Pairs that could clash during the minimisation: residues three or more
-/// apart whose Cα start within the clash distance plus a margin for the
-/// movement allowed. Found once, on a grid, so long chains stay linear.
+/// apart whose Cα start within the clash distance plus a 2 Å margin. Found
+/// once, on a grid, so long chains stay linear. A Cα that moves further
+/// than the margin (the apex of a collapsed angle can) may meet one that is
+/// not on the list: over model 1 of the 95 test maps at 2–5 Å, 10 non-local
+/// pairs end under 3.8 Å.
 fn near_pairs(ca: &[Vec3], reach: f64) -> Vec<(usize, usize)> {
     let grid = Grid::new(ca, reach);
     let mut out = Vec::new();
@@ -166,10 +169,8 @@ pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
         return x;
     }
     let pairs = near_pairs(ca, CA_CLASH + 2.0);
-    // Heavy-ball descent: a nearly straight angle is a flat direction (its
-    // apex moves sideways at almost no cost in the bonds), where plain
-    // descent crawls; momentum crosses it. Stable for this function's
-    // curvature (module docs).
+    // Gradient descent with momentum (heavy ball). At this step it converged
+    // on every test chain and on the 48 tuning models (module docs).
     let (step, momentum) = (0.03, 0.9);
     let mut v = vec![Vec3::zeros(); x.len()];
     for _ in 0..p.max_iter {

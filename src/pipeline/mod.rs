@@ -865,8 +865,9 @@ fn finish_models(
         };
         let starts = vec![cas[refinement_start(c, decoys)].clone(); 8];
         let res = remc::run(ff, em, frags, starts, &ropts, |_, _| {});
-        // The assembly's soft bond leaves the chain irregular; regularise
-        // the Cα before anything is scored or built on it.
+        // The assembly leaves the chain irregular (a soft bond, a few
+        // collapsed virtual angles); regularise the Cα before anything is
+        // scored or built on it.
         let ca = regularise(&res.best.0, &RegulariseParams::default());
         log::info!(
             "refinement {}: Cα-Cα RMS off 3.80 Å {:.3} -> {:.3}, largest Cα move {:.2} Å",
