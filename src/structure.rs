@@ -7,6 +7,9 @@
 
 use crate::Vec3;
 
+/// Distance in Å between consecutive Cα of a trans peptide.
+pub const CA_CA: f64 = 3.80;
+
 /// One atom. `element` is the upper-case element symbol ("C", "FE").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Atom {

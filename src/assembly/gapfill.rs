@@ -11,10 +11,9 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::geometry::random_unit;
+use crate::structure::CA_CA as BOND;
 use crate::template::TemplateModel;
 use crate::Vec3;
-
-const BOND: f64 = 3.8;
 
 /// `m` points strictly between `a` and `b`, `BOND` apart, on a circular arc
 /// through both that bulges along `u` (perpendicular to b − a): points equally

@@ -30,10 +30,9 @@
 
 use super::energy::CA_CLASH;
 use crate::geom::grid::Grid;
+use crate::structure::CA_CA as CA_BOND;
 use crate::Vec3;
 
-/// The ideal Cα–Cα distance of a trans peptide.
-pub const CA_BOND: f64 = 3.80;
 /// The virtual bond angles the regulariser allows, in degrees.
 pub const ANGLE_RANGE: (f64, f64) = (80.0, 150.0);
 
@@ -91,17 +90,22 @@ fn spring(g: &mut [Vec3], x: &[Vec3], (i, j): (usize, usize), excess: f64, d: f6
     g[j] -= u * (2.0 * excess);
 }
 
-/// Gradient of the regularisation function at `x`, and its largest component.
-fn gradient(x: &[Vec3], start: &[Vec3], pairs: &[(usize, usize)], hold: f64) -> (Vec<Vec3>, f64) {
-    let mut g: Vec<Vec3> = x
-        .iter()
-        .zip(start)
-        .map(|(p, p0)| (p - p0) * (2.0 * hold))
-        .collect();
+/// Writes the gradient of the regularisation function at `x` into `g` (one
+/// buffer for the whole descent) and returns its largest component.
+fn gradient(
+    x: &[Vec3],
+    start: &[Vec3],
+    pairs: &[(usize, usize)],
+    hold: f64,
+    g: &mut [Vec3],
+) -> f64 {
+    for ((gi, p), p0) in g.iter_mut().zip(x).zip(start) {
+        *gi = (p - p0) * (2.0 * hold);
+    }
     for i in 1..x.len() {
         let d = (x[i] - x[i - 1]).norm();
         if d > 1e-9 {
-            spring(&mut g, x, (i, i - 1), d - CA_BOND, d);
+            spring(g, x, (i, i - 1), d - CA_BOND, d);
         }
     }
     let (lo, hi) = (ANGLE_RANGE.0.to_radians(), ANGLE_RANGE.1.to_radians());
@@ -140,14 +144,12 @@ fn gradient(x: &[Vec3], start: &[Vec3], pairs: &[(usize, usize)], hold: f64) -> 
     for &(i, j) in pairs {
         let d = (x[i] - x[j]).norm();
         if d < CA_CLASH && d > 1e-9 {
-            spring(&mut g, x, (i, j), d - CA_CLASH, d);
+            spring(g, x, (i, j), d - CA_CLASH, d);
         }
     }
-    let worst = g
-        .iter()
+    g.iter()
         .flat_map(|v| v.iter().map(|c| c.abs()))
-        .fold(0.0, f64::max);
-    (g, worst)
+        .fold(0.0, f64::max)
 }
 
 /// The root-mean-square deviation of a chain's Cα–Cα steps from 3.80 Å.
@@ -162,6 +164,15 @@ pub fn bond_spread(ca: &[Vec3]) -> f64 {
     (ss / (ca.len() - 1) as f64).sqrt()
 }
 
+/// The largest distance between paired points of two chains: how far
+/// regularisation moved any Cα.
+pub fn largest_move(a: &[Vec3], b: &[Vec3]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p - q).norm())
+        .fold(0.0, f64::max)
+}
+
 /// The regularised chain. A chain of fewer than two residues is returned as is.
 pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
     let mut x = ca.to_vec();
@@ -173,8 +184,9 @@ pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
     // on every test chain and on the 48 tuning models (module docs).
     let (step, momentum) = (0.03, 0.9);
     let mut v = vec![Vec3::zeros(); x.len()];
+    let mut g = vec![Vec3::zeros(); x.len()];
     for _ in 0..p.max_iter {
-        let (g, worst) = gradient(&x, ca, &pairs, p.hold);
+        let worst = gradient(&x, ca, &pairs, p.hold, &mut g);
         if worst < p.tolerance {
             break;
         }
@@ -189,6 +201,8 @@ pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assembly::geometry::angle;
+    use crate::geom::kabsch::rmsd_in_place;
     use rand::{Rng, SeedableRng};
 
     fn bonds(ca: &[Vec3]) -> Vec<f64> {
@@ -233,20 +247,9 @@ mod tests {
         assert!(after.iter().all(|&d| (3.7..=3.9).contains(&d)));
         // No Cα moves far, and the chain ends no further from the native
         // than it started (the jitter is mostly along the bonds).
-        let moved = out
-            .iter()
-            .zip(&noisy)
-            .map(|(a, b)| (a - b).norm())
-            .fold(0.0, f64::max);
+        let moved = largest_move(&out, &noisy);
         assert!(moved < 0.5, "a Cα moved {moved:.2} Å");
-        let rmsd = |a: &[Vec3]| {
-            (a.iter()
-                .zip(&native)
-                .map(|(p, q)| (p - q).norm_squared())
-                .sum::<f64>()
-                / a.len() as f64)
-                .sqrt()
-        };
+        let rmsd = |a: &[Vec3]| rmsd_in_place(a, &native);
         assert!(
             rmsd(&out) <= rmsd(&noisy) + 0.02,
             "{} vs {}",
@@ -259,11 +262,7 @@ mod tests {
     fn a_regular_chain_is_left_almost_unchanged() {
         let (native, _) = jittered();
         let out = regularise(&native, &RegulariseParams::default());
-        let moved = out
-            .iter()
-            .zip(&native)
-            .map(|(a, b)| (a - b).norm())
-            .fold(0.0, f64::max);
+        let moved = largest_move(&out, &native);
         // The deposited bonds spread by 0.06 Å; closing that moves little.
         assert!(moved < 0.15, "a Cα moved {moved:.2} Å");
     }
@@ -303,7 +302,8 @@ mod tests {
         assert!(a.iter().any(|&t| t < ANGLE_RANGE.0) && a.iter().any(|&t| t > ANGLE_RANGE.1));
         let pairs = near_pairs(&x, CA_CLASH + 2.0);
         assert!(pairs.iter().any(|&(i, j)| (x[i] - x[j]).norm() < CA_CLASH));
-        let (g, _) = gradient(&x, &native, &pairs, 0.05);
+        let mut g = vec![Vec3::zeros(); x.len()];
+        gradient(&x, &native, &pairs, 0.05, &mut g);
         let h = 1e-6;
         for i in 0..x.len() {
             for c in 0..3 {
@@ -323,12 +323,7 @@ mod tests {
     }
 
     fn angles(ca: &[Vec3]) -> Vec<f64> {
-        ca.windows(3)
-            .map(|w| {
-                let (a, b) = (w[0] - w[1], w[2] - w[1]);
-                (a.dot(&b) / (a.norm() * b.norm())).acos().to_degrees()
-            })
-            .collect()
+        ca.windows(3).map(|w| angle(&w[0], &w[1], &w[2])).collect()
     }
 
     /// The deposited stretch with the angle at residue 20 closed to 60° and

@@ -828,7 +828,7 @@ fn finish_models(
     out: &Path,
     opts: &BuildOptions,
 ) -> Result<Vec<ModelReport>, BuildError> {
-    use crate::assembly::regularise::{bond_spread, regularise, RegulariseParams};
+    use crate::assembly::regularise::{bond_spread, largest_move, regularise, RegulariseParams};
     use crate::cluster::spicker::{spicker, SpickerParams};
     let cas: Vec<Vec<Vec3>> = decoys.iter().map(|d| d.1.clone()).collect();
     let params = SpickerParams {
@@ -874,10 +874,7 @@ fn finish_models(
             k + 1,
             bond_spread(&res.best.0),
             bond_spread(&ca),
-            ca.iter()
-                .zip(&res.best.0)
-                .map(|(a, b)| (a - b).norm())
-                .fold(0.0, f64::max)
+            largest_move(&ca, &res.best.0)
         );
         refined.push(ca);
         b.inc(1);

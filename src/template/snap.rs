@@ -85,8 +85,7 @@ impl Default for SnapOptions {
     }
 }
 
-/// Cα–Cα virtual bond length in Å.
-const BOND: f64 = 3.8;
+use crate::structure::CA_CA as BOND;
 /// Slack in Å on how far a gap residue may lie from its anchors.
 const REACH_SLACK: f64 = 1.0;
 /// Most candidates of a gap residue.
