@@ -21,11 +21,9 @@ fn main() -> anyhow::Result<()> {
     let native = mapfold::io::read_structure(Path::new(&args[1]))?;
     let nat = native.chains.first().context("no chain")?.ca_coords();
     let l = nat.len();
-    let seq = mapfold::io::fasta::read_fasta(&out.join("../seq.fasta"))?
-        .first()
-        .context("empty FASTA")?
-        .residues
-        .clone();
+    let (seq, topology) =
+        mapfold::pipeline::query_of(&mapfold::io::fasta::read_fasta(&out.join("../seq.fasta"))?);
+    anyhow::ensure!(!seq.is_empty(), "empty FASTA");
     let map = mapfold::io::mrc::read_map(&out.join("../map.mrc"))?;
     let ca: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(".stages/ca.json"))?)?;
@@ -36,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     let templates = mapfold::pipeline::files::read_templates(&out.join("templates"), l)?;
     let pred = mapfold::threading::ssp::SsPredictor::bundled().map_err(anyhow::Error::msg)?;
     let w = Weights::default();
-    let ff = mapfold::pipeline::force_field(&seq, &pred, &templates, w);
+    let ff = mapfold::pipeline::force_field(&seq, &topology, &pred, &templates, w);
     let em = mapfold::pipeline::em_field(
         &map,
         res,

@@ -48,6 +48,7 @@ pub mod sequence;
 pub mod structure;
 pub mod template;
 pub mod threading;
+pub mod topology;
 pub mod training;
 
 /// A point or displacement in ångström, in the map's (and the model's) Cartesian frame.

@@ -17,6 +17,7 @@
 //! total energy is `local(new) − local(old)` over the same window: O(window ·
 //! L) per move instead of O(L²).
 
+use crate::topology::Topology;
 use super::geometry::{angle, centroid, dihedral, radius_of_gyration};
 use super::stats::{
     angle_bin, burial_bin, dist_bin, sep_class, ss_pair, torsion_bin, KnowledgeStats,
@@ -176,7 +177,14 @@ pub struct ForceField {
     /// Per residue, its restraints (each pair listed under both residues).
     pub restraints: Vec<Vec<Restraint>>,
     rg_target: f64,
+    /// Chain breaks of the query ([`Topology`]); one chain unless set.
+    topology: Topology,
+    /// Chain index of every residue, for the pair loops.
+    chain: Vec<u32>,
 }
+
+/// The sequence separation of residues in different chains: far apart.
+const OTHER_CHAIN: usize = usize::MAX / 4;
 
 const BOND_SIGMA: f64 = 0.1;
 pub(crate) const CA_CLASH: f64 = 4.0;
@@ -199,13 +207,39 @@ impl ForceField {
         let rg_target = stats.rg[0] * l.powf(stats.rg[1]);
         let mut restraints = restraints;
         restraints.resize(types.len(), Vec::new());
+        let topology = Topology::single(types.len());
         ForceField {
+            chain: topology.chain_index(),
+            topology,
             stats,
             weights,
             types,
             ss,
             restraints,
             rg_target,
+        }
+    }
+
+    /// The same force field over a query of several chains (module
+    /// [`crate::topology`]): no bond, angle or torsion spans a break, and
+    /// residues of different chains count as far apart in sequence.
+    pub fn with_topology(mut self, topology: Topology) -> ForceField {
+        assert_eq!(topology.len(), self.len(), "topology and sequence lengths");
+        self.chain = topology.chain_index();
+        self.topology = topology;
+        self
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Sequence separation of residues `i` and `j`, [`OTHER_CHAIN`] across chains.
+    fn separation(&self, i: usize, j: usize) -> usize {
+        if self.chain[i] == self.chain[j] {
+            i.abs_diff(j)
+        } else {
+            OTHER_CHAIN
         }
     }
 
@@ -219,11 +253,13 @@ impl ForceField {
 
     /// Side-chain centroid of residue `i`.
     pub fn centroid(&self, ca: &[Vec3], i: usize) -> Vec3 {
-        centroid(
-            ca,
-            i,
-            &self.stats.centroid[self.types[i]][self.ss[i].index()],
-        )
+        let offset = &self.stats.centroid[self.types[i]][self.ss[i].index()];
+        if self.topology.n_chains() == 1 {
+            return centroid(ca, i, offset);
+        }
+        // A chain's end residue takes its frame from its own chain.
+        let r = self.topology.range_of(i);
+        centroid(&ca[r.clone()], i - r.start, offset)
     }
 
     pub fn centroids(&self, ca: &[Vec3]) -> Vec<Vec3> {
@@ -262,16 +298,26 @@ impl ForceField {
         let mut t = Terms::default();
         let ss = |i: usize| self.ss[i];
         // Bonds i–i+1 for i in lo−1..hi.
+        let ch = &self.chain;
         for i in lo.saturating_sub(1)..hi.min(n.saturating_sub(1)) {
+            if ch[i] != ch[i + 1] {
+                continue;
+            }
             let d = (ca[i + 1] - ca[i]).norm();
             t.bond += w.bond * ((d - st.bond[0]) / BOND_SIGMA).powi(2);
         }
         // Angles at i for i in lo−1..hi+1, torsions starting at i−1 for i in lo−2..hi+1.
         for i in lo.saturating_sub(1).max(1)..(hi + 1).min(n.saturating_sub(1)) {
+            if ch[i - 1] != ch[i + 1] {
+                continue;
+            }
             let a = angle(&ca[i - 1], &ca[i], &ca[i + 1]);
             t.angle += w.angle * st.angle[ss(i).index()][angle_bin(a)] as f64;
         }
         for i in lo.saturating_sub(2).max(1)..(hi + 1).min(n.saturating_sub(2)) {
+            if ch[i - 1] != ch[i + 2] {
+                continue;
+            }
             let d = dihedral(&ca[i - 1], &ca[i], &ca[i + 1], &ca[i + 2]);
             t.torsion += w.torsion * st.torsion[ss(i).index()][torsion_bin(d)] as f64;
         }
@@ -281,7 +327,7 @@ impl ForceField {
                 if (lo..hi).contains(&j) && j <= i {
                     continue;
                 }
-                let sep = i.abs_diff(j);
+                let sep = self.separation(i, j);
                 if sep < 3 {
                     continue;
                 }
@@ -407,5 +453,58 @@ mod tests {
             .collect();
         let e_line = ff.terms(&line).total();
         assert!(e0 < e_line, "native {e0}, straight line {e_line}");
+    }
+
+    /// Across a chain break nothing holds the chains together: moving the
+    /// second chain away changes no bond, angle or torsion term, where one
+    /// unbroken chain pays for the stretched bond; local differences still
+    /// equal total differences.
+    #[test]
+    fn a_chain_break_carries_no_bond_and_local_differences_still_add_up() {
+        let (seq, ca, ss) = native();
+        let k = 30;
+        let one = ForceField::new(
+            KnowledgeStats::bundled(),
+            Weights::default(),
+            &seq,
+            ss.clone(),
+            Vec::new(),
+        );
+        let two = one
+            .clone()
+            .with_topology(Topology::from_lengths(&[k, ca.len() - k]));
+        let mut apart = ca.clone();
+        for p in &mut apart[k..] {
+            *p += Vec3::new(15.0, 0.0, 0.0);
+        }
+        let (t0, t1) = (two.terms(&ca), two.terms(&apart));
+        assert!((t0.bond - t1.bond).abs() < 1e-9, "{t0:?} {t1:?}");
+        assert!((t0.angle - t1.angle).abs() < 1e-9);
+        assert!((t0.torsion - t1.torsion).abs() < 1e-9);
+        assert!(one.terms(&apart).bond > one.terms(&ca).bond + 1000.0);
+        // The break's own bond is the only bond term the chains differ by.
+        assert!(two.terms(&ca).bond < one.terms(&ca).bond + 1e-9);
+
+        for (lo, hi) in [(k - 3, k + 2), (k, ca.len())] {
+            let mut moved = apart.clone();
+            for p in &mut moved[lo..hi] {
+                *p += Vec3::new(0.7, -0.4, 0.3);
+            }
+            let full = two.terms(&moved).total() - two.terms(&apart).total();
+            let (wlo, whi) = two.window(lo, hi);
+            let set = two.burial_set(&apart, &moved, lo, hi);
+            let local = two
+                .local_terms(&moved, &two.centroids(&moved), wlo, whi, &set)
+                .total()
+                + two.rg_energy(&moved)
+                - two
+                    .local_terms(&apart, &two.centroids(&apart), wlo, whi, &set)
+                    .total()
+                - two.rg_energy(&apart);
+            assert!(
+                (full - local).abs() < 1e-6 * full.abs().max(1.0),
+                "{lo}..{hi}: full Δ {full}, local Δ {local}"
+            );
+        }
     }
 }

@@ -5,10 +5,12 @@
 //! - shift: 2–6 residues translated together (≤ 0.8 Å);
 //! - crankshaft: 1–6 residues rotated about the axis through their two
 //!   flanking Cα (bond lengths to the flanks kept);
-//! - terminal: the first or last 1–8 residues rotated about the next Cα in;
+//! - terminal: the first or last 1–8 residues of a chain rotated about the
+//!   next Cα in;
 //! - fragment: 3–7 residues replaced by the same residues of a template that
 //!   covers them and their flanks, superposed on the current chain;
-//! - rigid: the whole chain turned (≤ 3°) and shifted (≤ 0.5 Å) as one body.
+//! - rigid: the whole model turned (≤ 3°) and shifted (≤ 0.5 Å) as one body;
+//!   with several chains ([`crate::topology`]), half the time one chain alone.
 
 use nalgebra::{Rotation3, Unit};
 use rand::Rng;
@@ -17,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use super::geometry::random_unit;
 use crate::geom::kabsch::superpose;
 use crate::template::TemplateModel;
+use crate::topology::Topology;
 use crate::Vec3;
 
 /// Proposed positions for residues `lo..hi`.
@@ -101,9 +104,40 @@ impl FragmentSource {
 /// fragment, rigid).
 pub const DEFAULT_MIX: [f64; 5] = [0.3, 0.3, 0.1, 0.25, 0.05];
 
-/// One random move of `ca`.
+/// The first or last 1–8 residues of chain `r` (at least 3 residues)
+/// rotated about the next Cα in.
+fn terminal(ca: &[Vec3], r: std::ops::Range<usize>, kind: MoveKind, rng: &mut ChaCha8Rng) -> Move {
+    let (s, e) = (r.start, r.end);
+    let k = rng.random_range(1..=8usize).min(e - s - 2);
+    let ang = rng.random_range(-30.0..30.0);
+    let axis = random_unit(rng);
+    if rng.random_bool(0.5) {
+        Move {
+            kind,
+            lo: s,
+            hi: s + k,
+            new: ca[s..s + k]
+                .iter()
+                .map(|p| rotate_about(p, &ca[s + k], &axis, ang))
+                .collect(),
+        }
+    } else {
+        Move {
+            kind,
+            lo: e - k,
+            hi: e,
+            new: ca[e - k..e]
+                .iter()
+                .map(|p| rotate_about(p, &ca[e - k - 1], &axis, ang))
+                .collect(),
+        }
+    }
+}
+
+/// One random move of `ca`, whose chains are `topology`'s.
 pub fn propose(
     ca: &[Vec3],
+    topology: &Topology,
     fragments: &FragmentSource,
     mix: &[f64; 5],
     rng: &mut ChaCha8Rng,
@@ -150,43 +184,37 @@ pub fn propose(
                     }
                 })
             }
-            MoveKind::Terminal if n >= 3 => {
-                let k = rng.random_range(1..=8usize).min(n - 2);
-                let ang = rng.random_range(-30.0..30.0);
-                let axis = random_unit(rng);
-                Some(if rng.random_bool(0.5) {
-                    Move {
-                        kind,
-                        lo: 0,
-                        hi: k,
-                        new: ca[..k]
-                            .iter()
-                            .map(|p| rotate_about(p, &ca[k], &axis, ang))
-                            .collect(),
-                    }
-                } else {
-                    Move {
-                        kind,
-                        lo: n - k,
-                        hi: n,
-                        new: ca[n - k..]
-                            .iter()
-                            .map(|p| rotate_about(p, &ca[n - k - 1], &axis, ang))
-                            .collect(),
-                    }
+            MoveKind::Terminal if topology.n_chains() > 1 => {
+                // Any chain's end; a chain of fewer than three residues
+                // turns about its other end's neighbour in no chain, so it
+                // is left to the shift and rigid moves.
+                let chains: Vec<_> = topology.chains().filter(|r| r.len() >= 3).collect();
+                (!chains.is_empty()).then(|| {
+                    let r = chains[rng.random_range(0..chains.len())].clone();
+                    terminal(ca, r, kind, rng)
                 })
             }
+            MoveKind::Terminal if n >= 3 => Some(terminal(ca, 0..n, kind, rng)),
             MoveKind::Fragment => fragments.propose(ca, rng),
             MoveKind::Rigid if n >= 1 => {
-                let c = ca.iter().sum::<Vec3>() / n as f64;
+                // With several chains, half the rigid moves turn one chain
+                // alone, so that a chain placed apart can dock.
+                let (lo, hi) = if topology.n_chains() > 1 && rng.random_bool(0.5) {
+                    let r = topology.range_of(rng.random_range(0..n));
+                    (r.start, r.end)
+                } else {
+                    (0, n)
+                };
+                let part = &ca[lo..hi];
+                let c = part.iter().sum::<Vec3>() / part.len() as f64;
                 let axis = random_unit(rng);
                 let ang = rng.random_range(-3.0..3.0);
                 let d = random_unit(rng) * rng.random_range(0.0..0.5);
                 Some(Move {
                     kind,
-                    lo: 0,
-                    hi: n,
-                    new: ca
+                    lo,
+                    hi,
+                    new: part
                         .iter()
                         .map(|p| rotate_about(p, &c, &axis, ang) + d)
                         .collect(),
@@ -224,7 +252,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut seen = [0usize; 5];
         for _ in 0..500 {
-            let m = propose(&ca, &frags, &DEFAULT_MIX, &mut rng);
+            let m = propose(&ca, &Topology::single(ca.len()), &frags, &DEFAULT_MIX, &mut rng);
             seen[m.kind.index()] += 1;
             assert_eq!(m.new.len(), m.hi - m.lo);
             match m.kind {
@@ -244,5 +272,34 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&c| c > 0), "move kinds seen: {seen:?}");
+    }
+
+    /// With two chains, terminal moves reach the ends at the break and stay
+    /// within one chain, and some rigid moves turn one chain alone.
+    #[test]
+    fn with_two_chains_the_inner_ends_move_and_one_chain_can_move_alone() {
+        let s = crate::io::read_structure(std::path::Path::new("tests/data/3j6b_9.pdb")).unwrap();
+        let ca = s.chains[0].ca_coords();
+        let (n, k) = (ca.len(), 96);
+        let two = Topology::from_lengths(&[k, n - k]);
+        let frags = FragmentSource::new(&[]);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (mut inner_ends, mut one_chain) = (0, 0);
+        for _ in 0..2000 {
+            let m = propose(&ca, &two, &frags, &DEFAULT_MIX, &mut rng);
+            match m.kind {
+                MoveKind::Terminal => {
+                    assert!(m.hi <= k || m.lo >= k, "{}..{}", m.lo, m.hi);
+                    inner_ends += usize::from(m.hi == k || m.lo == k);
+                }
+                MoveKind::Rigid => {
+                    assert!([(0, n), (0, k), (k, n)].contains(&(m.lo, m.hi)));
+                    one_chain += usize::from(m.hi - m.lo < n);
+                }
+                _ => {}
+            }
+        }
+        assert!(inner_ends > 20, "{inner_ends}");
+        assert!(one_chain > 10, "{one_chain}");
     }
 }

@@ -31,6 +31,7 @@
 use super::energy::CA_CLASH;
 use crate::geom::grid::Grid;
 use crate::structure::CA_CA as CA_BOND;
+use crate::topology::Topology;
 use crate::Vec3;
 
 /// The virtual bond angles the regulariser allows, in degrees.
@@ -68,12 +69,12 @@ impl Default for RegulariseParams {
 /// than the margin (the apex of a collapsed angle can) may meet one that is
 /// not on the list: over model 1 of the 95 test maps at 2–5 Å, 10 non-local
 /// pairs end under 3.8 Å.
-fn near_pairs(ca: &[Vec3], reach: f64) -> Vec<(usize, usize)> {
+fn near_pairs(ca: &[Vec3], chain: &[u32], reach: f64) -> Vec<(usize, usize)> {
     let grid = Grid::new(ca, reach);
     let mut out = Vec::new();
     for (i, p) in ca.iter().enumerate() {
         grid.for_each_within(ca, p, reach, |j, _| {
-            if j >= i + 3 {
+            if j >= i + 3 || (j > i && chain[j] != chain[i]) {
                 out.push((i, j));
             }
         });
@@ -94,6 +95,7 @@ fn spring(g: &mut [Vec3], x: &[Vec3], (i, j): (usize, usize), excess: f64, d: f6
 /// buffer for the whole descent) and returns its largest component.
 fn gradient(
     x: &[Vec3],
+    chain: &[u32],
     start: &[Vec3],
     pairs: &[(usize, usize)],
     hold: f64,
@@ -103,6 +105,9 @@ fn gradient(
         *gi = (p - p0) * (2.0 * hold);
     }
     for i in 1..x.len() {
+        if chain[i] != chain[i - 1] {
+            continue;
+        }
         let d = (x[i] - x[i - 1]).norm();
         if d > 1e-9 {
             spring(g, x, (i, i - 1), d - CA_BOND, d);
@@ -110,6 +115,9 @@ fn gradient(
     }
     let (lo, hi) = (ANGLE_RANGE.0.to_radians(), ANGLE_RANGE.1.to_radians());
     for i in 1..x.len().saturating_sub(1) {
+        if chain[i - 1] != chain[i + 1] {
+            continue;
+        }
         let (a, b) = (x[i - 1] - x[i], x[i + 1] - x[i]);
         let (la, lb) = (a.norm(), b.norm());
         if la < 1e-9 || lb < 1e-9 {
@@ -152,16 +160,18 @@ fn gradient(
         .fold(0.0, f64::max)
 }
 
-/// The root-mean-square deviation of a chain's Cα–Cα steps from 3.80 Å.
-pub fn bond_spread(ca: &[Vec3]) -> f64 {
-    if ca.len() < 2 {
-        return 0.0;
+/// The root-mean-square deviation of a chain's Cα–Cα bonds (steps within
+/// a chain of `topology`) from 3.80 Å.
+pub fn bond_spread(ca: &[Vec3], topology: &Topology) -> f64 {
+    let (ss, n) = (0..ca.len().saturating_sub(1))
+        .filter(|&i| topology.bonded(i))
+        .map(|i| ((ca[i + 1] - ca[i]).norm() - CA_BOND).powi(2))
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        (ss / n as f64).sqrt()
     }
-    let ss: f64 = ca
-        .windows(2)
-        .map(|w| ((w[1] - w[0]).norm() - CA_BOND).powi(2))
-        .sum();
-    (ss / (ca.len() - 1) as f64).sqrt()
 }
 
 /// The largest distance between paired points of two chains: how far
@@ -173,20 +183,22 @@ pub fn largest_move(a: &[Vec3], b: &[Vec3]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The regularised chain. A chain of fewer than two residues is returned as is.
-pub fn regularise(ca: &[Vec3], p: &RegulariseParams) -> Vec<Vec3> {
+/// The regularised chain; no bond or angle spans a break of `topology`. A
+/// chain of fewer than two residues is returned as is.
+pub fn regularise(ca: &[Vec3], topology: &Topology, p: &RegulariseParams) -> Vec<Vec3> {
     let mut x = ca.to_vec();
     if x.len() < 2 {
         return x;
     }
-    let pairs = near_pairs(ca, CA_CLASH + 2.0);
+    let chain = topology.chain_index();
+    let pairs = near_pairs(ca, &chain, CA_CLASH + 2.0);
     // Gradient descent with momentum (heavy ball). At this step it converged
     // on every test chain and on the 48 tuning models (module docs).
     let (step, momentum) = (0.03, 0.9);
     let mut v = vec![Vec3::zeros(); x.len()];
     let mut g = vec![Vec3::zeros(); x.len()];
     for _ in 0..p.max_iter {
-        let worst = gradient(&x, ca, &pairs, p.hold, &mut g);
+        let worst = gradient(&x, &chain, ca, &pairs, p.hold, &mut g);
         if worst < p.tolerance {
             break;
         }
@@ -235,10 +247,10 @@ mod tests {
     #[test]
     fn bonds_come_back_to_the_ideal_length_and_atoms_stay_near() {
         let (native, noisy) = jittered();
-        let out = regularise(&noisy, &RegulariseParams::default());
+        let out = regularise(&noisy, &Topology::single(noisy.len()), &RegulariseParams::default());
         let after = bonds(&out);
-        let sd_before = bond_spread(&noisy);
-        let sd_after = bond_spread(&out);
+        let sd_before = bond_spread(&noisy, &Topology::single(noisy.len()));
+        let sd_after = bond_spread(&out, &Topology::single(out.len()));
         assert!(sd_before > 0.15, "jitter too small to test: {sd_before}");
         assert!(
             sd_after < 0.02,
@@ -261,7 +273,7 @@ mod tests {
     #[test]
     fn a_regular_chain_is_left_almost_unchanged() {
         let (native, _) = jittered();
-        let out = regularise(&native, &RegulariseParams::default());
+        let out = regularise(&native, &Topology::single(native.len()), &RegulariseParams::default());
         let moved = largest_move(&out, &native);
         // The deposited bonds spread by 0.06 Å; closing that moves little.
         assert!(moved < 0.15, "a Cα moved {moved:.2} Å");
@@ -300,10 +312,10 @@ mod tests {
         x[50] = x[10] + Vec3::new(3.0, 0.0, 0.0);
         let a = angles(&x);
         assert!(a.iter().any(|&t| t < ANGLE_RANGE.0) && a.iter().any(|&t| t > ANGLE_RANGE.1));
-        let pairs = near_pairs(&x, CA_CLASH + 2.0);
+        let pairs = near_pairs(&x, &vec![0; x.len()], CA_CLASH + 2.0);
         assert!(pairs.iter().any(|&(i, j)| (x[i] - x[j]).norm() < CA_CLASH));
         let mut g = vec![Vec3::zeros(); x.len()];
-        gradient(&x, &native, &pairs, 0.05, &mut g);
+        gradient(&x, &vec![0; x.len()], &native, &pairs, 0.05, &mut g);
         let h = 1e-6;
         for i in 0..x.len() {
             for c in 0..3 {
@@ -350,7 +362,7 @@ mod tests {
             before[19],
             before[39]
         );
-        let after = angles(&regularise(&ca, &RegulariseParams::default()));
+        let after = angles(&regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default()));
         for (k, a) in after.iter().enumerate() {
             assert!(
                 (ANGLE_RANGE.0 - 2.0..=ANGLE_RANGE.1 + 2.0).contains(a),
@@ -370,8 +382,8 @@ mod tests {
             .collect();
         ca.extend((0..6).rev().map(|i| Vec3::new(3.8 * i as f64, 3.0, 0.0)));
         // Turn bond from (19,0) to (19,3) is 3 Å: let the bond term fix it too.
-        let out = regularise(&ca, &RegulariseParams::default());
-        let closest = near_pairs(&out, 10.0)
+        let out = regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default());
+        let closest = near_pairs(&out, &vec![0; out.len()], 10.0)
             .iter()
             .map(|&(i, j)| (out[i] - out[j]).norm())
             .fold(f64::INFINITY, f64::min);
@@ -393,6 +405,25 @@ mod tests {
             }
         }
         assert!(!all.is_empty());
-        assert_eq!(near_pairs(&noisy, 6.0), all);
+        assert_eq!(near_pairs(&noisy, &vec![0; noisy.len()], 6.0), all);
+    }
+
+    /// A break leaves the two chains where they are: no bond pulls the 12 Å
+    /// gap shut, and the spread counts only bonds within a chain.
+    #[test]
+    fn a_chain_break_is_not_pulled_shut() {
+        let (native, _) = jittered();
+        let k = native.len() / 2;
+        let mut ca = native.clone();
+        for p in &mut ca[k..] {
+            *p += Vec3::new(12.0, 0.0, 0.0);
+        }
+        let two = Topology::from_lengths(&[k, ca.len() - k]);
+        let out = regularise(&ca, &two, &RegulariseParams::default());
+        assert!(largest_move(&out, &ca) < 0.5, "{}", largest_move(&out, &ca));
+        assert!(bond_spread(&ca, &two) < 0.1);
+        assert!(bond_spread(&ca, &Topology::single(ca.len())) > 1.0);
+        let pulled = regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default());
+        assert!(largest_move(&pulled, &ca) > 2.0);
     }
 }

@@ -269,7 +269,7 @@ fn step(
     let props: Vec<Proposal> = reps
         .par_iter_mut()
         .map(|r| {
-            let mv = propose(&r.ca, fragments, &opts.mix, &mut r.rng);
+            let mv = propose(&r.ca, ff.topology(), fragments, &opts.mix, &mut r.rng);
             let mut trial = r.ca.clone();
             trial[mv.lo..mv.hi].copy_from_slice(&mv.new);
             let (wlo, whi) = if mv.kind == MoveKind::Rigid {

@@ -73,7 +73,7 @@ pub fn run(
     let mut rows = Vec::new();
     for t in &targets {
         let tc = super::TargetChain::load(data_dir, t)?;
-        let (native, seq) = (&tc.native, &tc.sequence);
+        let native = &tc.native;
         let only = tc.structure();
         for &res in &opts.resolutions {
             let dir = work.join(format!("{}_{res}", t.id));
@@ -82,7 +82,7 @@ pub fn run(
             let seq_path = dir.join("seq.fasta");
             let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
             crate::io::mrc::write_map(&map_path, &map)?;
-            crate::io::write_atomically(&seq_path, format!(">{}\n{seq}\n", t.id).as_bytes())?;
+            crate::io::write_atomically(&seq_path, tc.fasta(&t.id).as_bytes())?;
             let mut o = opts.build.clone();
             o.library = Some(lib.clone());
             o.library_label = "train+validation".into();

@@ -155,6 +155,33 @@ impl TargetChain {
         })
     }
 
+    /// The FASTA file a benchmark run reads: the sequence cut into one
+    /// record per unbroken stretch of the deposited chain (no Cα–Cα step
+    /// over [`crate::fullatom::backbone::MAX_CA_STEP`]), named `name_1`,
+    /// `name_2`, …; a chain with no break is one record named `name`. The
+    /// residues missing at a break are not in the sequence, so joining the
+    /// stretches end to end would ask the model for bonds that no protein
+    /// has: a user's sequence would hold the missing residues, or the
+    /// chains of a complex as records of their own.
+    pub fn fasta(&self, name: &str) -> String {
+        let letters: Vec<char> = self.sequence.chars().collect();
+        let mut cuts = vec![0];
+        cuts.extend((1..self.native.len()).filter(|&i| {
+            (self.native[i] - self.native[i - 1]).norm() > crate::fullatom::backbone::MAX_CA_STEP
+        }));
+        cuts.push(letters.len());
+        if cuts.len() == 2 || letters.len() != self.native.len() {
+            return format!(">{name}\n{}\n", self.sequence);
+        }
+        cuts.windows(2)
+            .enumerate()
+            .map(|(k, w)| {
+                let part: String = letters[w[0]..w[1]].iter().collect();
+                format!(">{name}_{}\n{part}\n", k + 1)
+            })
+            .collect()
+    }
+
     /// The chain alone as a structure (for density simulation).
     pub fn structure(&self) -> crate::structure::Structure {
         crate::structure::Structure {
@@ -194,6 +221,32 @@ pub fn groups<'a, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 3J6B chain 9 has four breaks (2, 13, 1 and 2 residues missing): five
+    /// records, whose residues together are the chain's.
+    #[test]
+    fn a_broken_chain_is_written_as_one_record_per_stretch() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/3j6b_9.pdb");
+        let s = crate::io::read_structure(&p).unwrap();
+        let chain = s.chains[0].clone();
+        let tc = TargetChain {
+            native: chain.ca_coords(),
+            sequence: crate::sequence::canonical_sequence(&chain),
+            chain,
+        };
+        let text = tc.fasta("t");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.fasta");
+        std::fs::write(&f, &text).unwrap();
+        let recs = crate::io::fasta::read_fasta(&f).unwrap();
+        let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["t_1", "t_2", "t_3", "t_4", "t_5"]);
+        let lens: Vec<usize> = recs.iter().map(|r| r.residues.len()).collect();
+        assert_eq!(lens, [32, 64, 42, 42, 15]);
+        let (seq, topology) = crate::pipeline::query_of(&recs);
+        assert_eq!(seq, tc.sequence);
+        assert_eq!(topology.n_chains(), 5);
+    }
 
     #[test]
     fn test_split_is_the_ninety_benchmark_chains() {

@@ -107,11 +107,10 @@ pub fn load_run(data_dir: &Path, run: &Path, target: &str) -> anyhow::Result<Run
         split: String::new(),
     };
     let native = super::TargetChain::load(data_dir, &t)?.native;
-    let seq = crate::io::fasta::read_fasta(&run.join("seq.fasta"))?
-        .into_iter()
-        .next()
-        .map(|r| r.residues)
-        .with_context(|| format!("{}: empty FASTA", run.display()))?;
+    let (seq, topology) = crate::pipeline::query_of(&crate::io::fasta::read_fasta(
+        &run.join("seq.fasta"),
+    )?);
+    anyhow::ensure!(!seq.is_empty(), "{}: empty FASTA", run.display());
     let l = seq.chars().count();
     let map = crate::io::mrc::read_map(&run.join("map.mrc"))?;
     let ca: crate::pipeline::CaMarker = crate::pipeline::read_marker(&out, "ca")
@@ -125,7 +124,7 @@ pub fn load_run(data_dir: &Path, run: &Path, target: &str) -> anyhow::Result<Run
         .and_then(|v| v["difficulty"].as_str().map(String::from))
         .unwrap_or_else(|| "?".into());
     let predictor = crate::threading::ssp::SsPredictor::bundled().map_err(anyhow::Error::msg)?;
-    let ff = crate::pipeline::force_field(&seq, &predictor, &templates, unit());
+    let ff = crate::pipeline::force_field(&seq, &topology, &predictor, &templates, unit());
     let backend = crate::gpu::Backend::Cpu;
     let only = |em: f64, cnn: f64| Weights { em, cnn, ..unit() };
     let em = crate::pipeline::em_field(&map, ca.resolution, None, only(1.0, 0.0), backend)?;
@@ -243,13 +242,14 @@ mod tests {
     #[test]
     fn energy_is_linear_in_the_weights() {
         let (seq, ca) = fixture_chain();
+        let one = crate::topology::Topology::single(ca.len());
         let predictor = crate::threading::ssp::SsPredictor::bundled().unwrap();
         let w = Weights::default();
         let raw = raw_terms(
-            &crate::pipeline::force_field(&seq, &predictor, &[], unit()),
+            &crate::pipeline::force_field(&seq, &one, &predictor, &[], unit()),
             &ca,
         );
-        let weighted = raw_terms(&crate::pipeline::force_field(&seq, &predictor, &[], w), &ca);
+        let weighted = raw_terms(&crate::pipeline::force_field(&seq, &one, &predictor, &[], w), &ca);
         let v = as_vector(&w);
         for k in 0..9 {
             let expect = raw[k] * v[k];

@@ -139,8 +139,14 @@ fn interpolate<const K: usize>(
 impl BackboneTables {
     /// N, C, O of every residue of a Cα trace, segment by segment.
     pub fn place(&self, ca: &[Vec3]) -> Vec<[Vec3; 3]> {
+        self.place_in(ca, &segments(ca))
+    }
+
+    /// N, C, O of every residue of a Cα trace cut into the given segments
+    /// (half-open, covering the trace, in order).
+    pub fn place_in(&self, ca: &[Vec3], segs: &[(usize, usize)]) -> Vec<[Vec3; 3]> {
         let mut out = vec![[Vec3::zeros(); 3]; ca.len()];
-        for (s, e) in segments(ca) {
+        for &(s, e) in segs {
             let mut placed = self.place_segment(&padded(&ca[s..e]));
             placed.truncate(e - s);
             regularise(&ca[s..e], &mut placed);

@@ -25,6 +25,7 @@ pub mod stats;
 pub use stats::FullAtomStats;
 
 use crate::structure::{three_letter_code, Atom, Chain, Residue, Structure};
+use crate::topology::Topology;
 use crate::Vec3;
 use residues::{element_of, type_index, RESIDUES};
 
@@ -43,6 +44,18 @@ pub fn bundled() -> Result<FullAtomStats, String> {
 /// non-standard letters give UNK residues with backbone atoms only). Errors
 /// when the lengths differ or a coordinate is not finite.
 pub fn rebuild(ca: &[Vec3], sequence: &str, stats: &FullAtomStats) -> Result<Structure, String> {
+    rebuild_chains(ca, sequence, &Topology::single(ca.len()), stats)
+}
+
+/// As [`rebuild`], for a trace of the chains of `topology`: no peptide bond
+/// is built across a chain break, and each chain is written as its own
+/// (A, B, …; residues numbered from 1 in each).
+pub fn rebuild_chains(
+    ca: &[Vec3],
+    sequence: &str,
+    topology: &Topology,
+    stats: &FullAtomStats,
+) -> Result<Structure, String> {
     let seq: Vec<char> = sequence.chars().collect();
     if seq.len() != ca.len() {
         return Err(format!(
@@ -54,12 +67,32 @@ pub fn rebuild(ca: &[Vec3], sequence: &str, stats: &FullAtomStats) -> Result<Str
     if let Some(i) = ca.iter().position(|p| !p.iter().all(|x| x.is_finite())) {
         return Err(format!("Cα {} has a non-finite coordinate", i + 1));
     }
-    let nco = stats.backbone.place(ca);
+    if topology.len() != ca.len() {
+        return Err(format!(
+            "the chains hold {} residues but the Cα trace has {}",
+            topology.len(),
+            ca.len()
+        ));
+    }
+    // Gaps in the trace and chain breaks both end a segment.
+    let segs: Vec<(usize, usize)> = backbone::segments(ca)
+        .into_iter()
+        .flat_map(|(s, e)| {
+            let mut cuts: Vec<usize> = (s..e - 1).filter(|&i| !topology.bonded(i)).collect();
+            cuts.push(e - 1);
+            cuts.into_iter().scan(s, |start, last| {
+                let r = (*start, last + 1);
+                *start = last + 1;
+                Some(r)
+            })
+        })
+        .collect();
+    let nco = stats.backbone.place_in(ca, &segs);
     let bb: Vec<clash::Backbone> = (0..ca.len())
         .map(|i| [nco[i][0], ca[i], nco[i][1], nco[i][2]])
         .collect();
     let mut class = vec![0; ca.len()];
-    for (s, e) in backbone::segments(ca) {
+    for &(s, e) in &segs {
         for (i, c) in class.iter_mut().enumerate().take(e).skip(s) {
             *c = sidechain::bb_class(ca, s, e, i);
         }
@@ -105,7 +138,7 @@ pub fn rebuild(ca: &[Vec3], sequence: &str, stats: &FullAtomStats) -> Result<Str
             b_factor: 0.0,
         }
     };
-    let residues = (0..ca.len())
+    let mut residues: Vec<Residue> = (0..ca.len())
         .map(|i| {
             let mut atoms = vec![
                 atom("N", bb[i][0]),
@@ -126,11 +159,19 @@ pub fn rebuild(ca: &[Vec3], sequence: &str, stats: &FullAtomStats) -> Result<Str
             }
         })
         .collect();
+    let mut chains = Vec::new();
+    for (c, r) in topology.chains().enumerate() {
+        let mut part: Vec<Residue> = residues.drain(..r.len()).collect();
+        for (k, res) in part.iter_mut().enumerate() {
+            res.seq_num = k as i32 + 1;
+        }
+        chains.push(Chain {
+            id: Topology::chain_id(c),
+            residues: part,
+        });
+    }
     Ok(Structure {
-        chains: vec![Chain {
-            id: "A".into(),
-            residues,
-        }],
+        chains,
         ..Default::default()
     })
 }

@@ -82,6 +82,37 @@ fn rebuilds_3j6b_chain_9_from_its_ca() {
     assert_eq!(back.chains[0].residues[0].seq_num, 1);
 }
 
+/// A chain cut in two where its Cα are 3.8 Å apart: no peptide bond joins the
+/// pieces, each piece's backbone is what it would be alone, and the pieces
+/// are written as chains A and B numbered from 1.
+#[test]
+fn a_chain_break_ends_the_backbone_and_starts_a_new_chain() {
+    let stats = bundled().unwrap();
+    let (seq, ca, _, _) = crate::assembly::test_stretch();
+    let k = 30;
+    let two = Topology::from_lengths(&[k, ca.len() - k]);
+    let model = rebuild_chains(&ca, &seq, &two, &stats).unwrap();
+    let ids: Vec<&str> = model.chains.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["A", "B"]);
+    assert_eq!(model.chains[0].residues.len(), k);
+    assert_eq!(model.chains[1].residues.len(), ca.len() - k);
+    assert_eq!(model.chains[1].residues[0].seq_num, 1);
+    let whole = rebuild(&ca, &seq, &stats).unwrap();
+    let alone = rebuild(&ca[k..], &seq[k..], &stats).unwrap();
+    let pos = |r: &Residue, n: &str| r.atom(n).unwrap().pos;
+    for (a, b) in model.chains[1].residues.iter().zip(&alone.chains[0].residues) {
+        for n in ["N", "CA", "C", "O"] {
+            assert!((pos(a, n) - pos(b, n)).norm() < 1e-9, "{n}");
+        }
+    }
+    // Unbroken, residue k's N sits 1.33 Å from residue k−1's C; broken, the
+    // last C of chain A is placed as a C-terminus, not toward chain B.
+    let c_end = pos(&model.chains[0].residues[k - 1], "C");
+    let c_mid = pos(&whole.chains[0].residues[k - 1], "C");
+    assert!((c_end - c_mid).norm() > 0.05);
+    assert_ne!(c_end, c_mid);
+}
+
 #[test]
 fn test_split_chains_rebuild_within_pulchra_like_rmsd() {
     let Some(dir) =

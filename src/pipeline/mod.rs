@@ -49,6 +49,7 @@ use crate::map::DensityMap;
 use crate::template::select::{select_templates, SelectInputs, SelectOptions};
 use crate::template::TemplateModel;
 use crate::threading::library::Library;
+use crate::topology::Topology;
 use crate::threading::search::{Difficulty, SearchOptions, SearchResult};
 use crate::Vec3;
 
@@ -209,11 +210,24 @@ pub struct ModelReport {
     pub local_confidence: Vec<f64>,
 }
 
+/// A chain of the models: one FASTA record.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    /// Chain identifier in the model files.
+    pub id: String,
+    /// The record's FASTA identifier.
+    pub record: String,
+    pub residues: usize,
+}
+
 /// What `build` produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
     pub map: String,
+    /// The modelled sequence: every FASTA record, end to end.
     pub sequence: String,
+    /// One entry per FASTA record, in order.
+    pub chains: Vec<ChainReport>,
     pub resolution: f64,
     pub resolution_estimated: bool,
     pub ca_atoms: usize,
@@ -284,6 +298,19 @@ fn density_centre(map: &DensityMap) -> Vec3 {
     }
 }
 
+/// The modelled sequence of FASTA records and its chains: every non-empty
+/// record is a chain, modelled end to end with a break after each
+/// ([`crate::topology`]).
+pub fn query_of(records: &[crate::sequence::SequenceRecord]) -> (String, Topology) {
+    let kept: Vec<&str> = records
+        .iter()
+        .map(|r| r.residues.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let lengths: Vec<usize> = kept.iter().map(|r| r.chars().count()).collect();
+    (kept.concat(), Topology::from_lengths(&lengths))
+}
+
 /// Runs the whole job (module doc). `map_path` and `seq_path` name the inputs
 /// in messages; `out` is created.
 pub fn build(
@@ -294,19 +321,25 @@ pub fn build(
 ) -> Result<BuildReport, BuildError> {
     // 1. Inputs, checked before anything long.
     let records = crate::io::fasta::read_fasta(seq_path)?;
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|r| !r.residues.is_empty())
+        .collect();
     let rec = records
         .first()
-        .filter(|r| !r.residues.is_empty())
         .ok_or_else(|| checks::InputError::EmptySequence(seq_path.display().to_string()))?;
+    let (sequence, topology) = query_of(&records);
+    let lengths: Vec<usize> = topology.chains().map(|r| r.len()).collect();
     if records.len() > 1 {
-        log::warn!(
-            "{}: {} records; modelling the first ({})",
+        log::info!(
+            "{}: {} records, modelled as chains {}–{} ({} residues in all) with no bond from one to the next",
             seq_path.display(),
             records.len(),
-            rec.id
+            Topology::chain_id(0),
+            Topology::chain_id(records.len() - 1),
+            topology.len()
         );
     }
-    let sequence = rec.residues.clone();
     let l = sequence.chars().count();
     let map = crate::io::mrc::read_map(map_path)?;
     checks::check_map(map_path, &map, l)?;
@@ -332,6 +365,11 @@ pub fn build(
         "exclude_ids": opts.search.exclude_ids,
         "ignore_map": opts.ignore_map,
     });
+    let mut request = request;
+    if topology.n_chains() > 1 {
+        // Only then, so that single-chain runs of earlier versions resume.
+        request["chains"] = json!(lengths);
+    }
     let previous: Option<serde_json::Value> = read_marker(out, "inputs");
     if previous.as_ref() != Some(&request) {
         if previous.is_some() {
@@ -509,6 +547,16 @@ pub fn build(
     let mut report = BuildReport {
         map: map_path.display().to_string(),
         sequence: sequence.clone(),
+        chains: records
+            .iter()
+            .zip(topology.chains())
+            .enumerate()
+            .map(|(c, (r, range))| ChainReport {
+                id: Topology::chain_id(c),
+                record: r.id.clone(),
+                residues: range.len(),
+            })
+            .collect(),
         resolution,
         resolution_estimated: ca_marker.resolution_estimated,
         ca_atoms: cloud.len(),
@@ -527,7 +575,7 @@ pub fn build(
     }
 
     // 4. Assembly.
-    let ff = force_field(&sequence, &predictor, &templates, opts.weights);
+    let ff = force_field(&sequence, &topology, &predictor, &templates, opts.weights);
     let em = if opts.ignore_map {
         None
     } else {
@@ -649,6 +697,7 @@ fn template_tm(model: &[Vec3], t: &TemplateModel) -> f64 {
 /// with restraints from `templates`.
 pub fn force_field(
     sequence: &str,
+    topology: &Topology,
     predictor: &crate::threading::ssp::SsPredictor,
     templates: &[TemplateModel],
     weights: Weights,
@@ -669,13 +718,21 @@ pub fn force_field(
         real
     };
     let l = sequence.chars().count();
+    // Secondary structure chain by chain: the predictor reads a window of
+    // neighbours, and a chain's neighbours end at its break.
+    let letters: Vec<char> = sequence.chars().collect();
+    let ss = topology
+        .chains()
+        .flat_map(|r| predictor.predict_states(&letters[r].iter().collect::<String>()))
+        .collect();
     ForceField::new(
         KnowledgeStats::bundled(),
         weights,
         sequence,
-        predictor.predict_states(sequence),
+        ss,
         template_restraints(&top, l, 10.0),
     )
+    .with_topology(topology.clone())
 }
 
 /// The assembly's map term (eq. 6, and eq. 7 when `consensus_cloud` is given)
@@ -868,12 +925,12 @@ fn finish_models(
         // The assembly leaves the chain irregular (a soft bond, a few
         // collapsed virtual angles); regularise the Cα before anything is
         // scored or built on it.
-        let ca = regularise(&res.best.0, &RegulariseParams::default());
+        let ca = regularise(&res.best.0, ff.topology(), &RegulariseParams::default());
         log::info!(
             "refinement {}: Cα-Cα RMS off 3.80 Å {:.3} -> {:.3}, largest Cα move {:.2} Å",
             k + 1,
-            bond_spread(&res.best.0),
-            bond_spread(&ca),
+            bond_spread(&res.best.0, ff.topology()),
+            bond_spread(&ca, ff.topology()),
             largest_move(&ca, &res.best.0)
         );
         refined.push(ca);
@@ -916,7 +973,8 @@ fn finish_models(
     let mut structures = Vec::new();
     let mut lpcc = Vec::new();
     for ca in &refined {
-        let s = crate::fullatom::rebuild(ca, sequence, &stats).map_err(BuildError::Other)?;
+        let s = crate::fullatom::rebuild_chains(ca, sequence, ff.topology(), &stats)
+            .map_err(BuildError::Other)?;
         let l = crate::quality::local::local_pcc(map, &s, resolution, opts.backend)
             .map_err(|e| BuildError::Other(format!("local PCC: {e}")))?;
         lpcc.push(l);
@@ -940,7 +998,8 @@ fn finish_models(
     for (rank, &k) in order.iter().enumerate() {
         let mut s = structures[k].clone();
         // Local confidence × 100 in the B-factor column, as pLDDT-style viewers expect.
-        for (r, res) in s.chains[0].residues.iter_mut().enumerate() {
+        let residues = s.chains.iter_mut().flat_map(|c| c.residues.iter_mut());
+        for (r, res) in residues.enumerate() {
             let v = lconf[k].get(r).copied().unwrap_or(0.0) * 100.0;
             for a in &mut res.atoms {
                 a.b_factor = v;

@@ -306,7 +306,7 @@ fn run_map(
     let seq_path = dir.join("seq.fasta");
     crate::io::write_atomically(
         &seq_path,
-        format!(">{}\n{}\n", safe(&t.name), nc.sequence).as_bytes(),
+        nc.fasta(&safe(&t.name)).as_bytes(),
     )?;
     let mut bopts = opts.build.clone();
     bopts.library = Some(lib.clone());
