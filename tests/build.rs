@@ -120,6 +120,71 @@ fn build_writes_ranked_models_with_confidence_and_resumes() {
     );
 }
 
+/// A FASTA of several records models one chain per record: the example's
+/// sequence cut where 13 residues of the deposited chain are missing.
+#[test]
+fn each_fasta_record_becomes_a_chain_of_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = mapfold::io::fasta::read_fasta(&example("3j6b_9.fasta")).unwrap();
+    let seq = &recs[0].residues;
+    let fasta = dir.path().join("two.fasta");
+    std::fs::write(
+        &fasta,
+        format!(">first\n{}\n>second\n{}\n", &seq[..96], &seq[96..]),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let mut args = build_args(out.to_str().unwrap(), &[]);
+    let at = args.iter().position(|a| a == "--seq").unwrap() + 1;
+    args[at] = fasta.to_str().unwrap().to_string();
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("2 records, modelled as chains A–B"),
+        "{stderr}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let chains: Vec<(String, String, u64)> = r["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["record"].as_str().unwrap().to_string(),
+                c["residues"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chains,
+        [
+            ("A".to_string(), "first".to_string(), 96),
+            ("B".to_string(), "second".to_string(), 99)
+        ]
+    );
+    for file in ["model_1.pdb", "model_1.cif"] {
+        let s = mapfold::io::read_structure(&out.join(file)).unwrap();
+        let shape: Vec<(&str, usize, i32)> = s
+            .chains
+            .iter()
+            .map(|c| (c.id.as_str(), c.residues.len(), c.residues[0].seq_num))
+            .collect();
+        assert_eq!(shape, [("A", 96, 1), ("B", 99, 1)], "{file}");
+        assert_eq!(s.ca_coords().len(), 195);
+    }
+    // One local confidence per residue over both chains, in the B-factor column.
+    let s = mapfold::io::read_structure(&out.join("model_1.pdb")).unwrap();
+    let lc = r["models"][0]["local_confidence"].as_array().unwrap();
+    assert_eq!(lc.len(), 195);
+    let residues = s.chains.iter().flat_map(|c| &c.residues);
+    for (res, c) in residues.zip(lc) {
+        assert!((res.atoms[0].b_factor - c.as_f64().unwrap() * 100.0).abs() < 0.01);
+    }
+}
+
 #[test]
 fn bad_inputs_fail_fast_with_a_clear_message_and_no_models() {
     let dir = tempfile::tempdir().unwrap();

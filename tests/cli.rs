@@ -171,6 +171,45 @@ fn score_modes() {
         "Q",
     ]);
     failure_names(&bad, "no chain \"Q\"");
+
+    // The deposited chain renumbered from 1, as a model built from its
+    // sequence is: by number most residues pair with the wrong partner, in
+    // order all pair right.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s1 = mapfold::io::read_structure(&model).unwrap();
+    for (k, r) in s1.chains[0].residues.iter_mut().enumerate() {
+        r.seq_num = k as i32 + 1;
+    }
+    let renumbered = dir.path().join("from1.pdb");
+    mapfold::io::pdb::write_pdb(&renumbered, &s1).unwrap();
+    let r = renumbered.to_str().unwrap();
+    let by_number = mapfold(&["score", "--model", r, "--reference", m, "--json"]);
+    assert!(String::from_utf8_lossy(&by_number.stderr).contains("--by-order"));
+    let by_number = json_object(&by_number);
+    assert!(by_number["tm_score"].as_f64().unwrap() < 0.9);
+    let in_order = json_object(&mapfold(&[
+        "score",
+        "--model",
+        r,
+        "--reference",
+        m,
+        "--by-order",
+        "--json",
+    ]));
+    assert!((in_order["tm_score"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(in_order["n_common"], 195);
+    s1.chains[0].residues.pop();
+    let short = dir.path().join("short.pdb");
+    mapfold::io::pdb::write_pdb(&short, &s1).unwrap();
+    let bad = mapfold(&[
+        "score",
+        "--model",
+        short.to_str().unwrap(),
+        "--reference",
+        m,
+        "--by-order",
+    ]);
+    failure_names(&bad, "194 Cα");
 }
 
 #[test]

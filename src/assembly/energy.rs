@@ -17,13 +17,13 @@
 //! total energy is `local(new) − local(old)` over the same window: O(window ·
 //! L) per move instead of O(L²).
 
-use crate::topology::Topology;
 use super::geometry::{angle, centroid, dihedral, radius_of_gyration};
 use super::stats::{
     angle_bin, burial_bin, dist_bin, sep_class, ss_pair, torsion_bin, KnowledgeStats,
     BURIAL_RADIUS, CONTACT_CUTOFF,
 };
 use crate::threading::Ss;
+use crate::topology::Topology;
 use crate::Vec3;
 
 /// Weights of the terms of eq. 5 and inside E_knowledge.

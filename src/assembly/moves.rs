@@ -252,7 +252,13 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut seen = [0usize; 5];
         for _ in 0..500 {
-            let m = propose(&ca, &Topology::single(ca.len()), &frags, &DEFAULT_MIX, &mut rng);
+            let m = propose(
+                &ca,
+                &Topology::single(ca.len()),
+                &frags,
+                &DEFAULT_MIX,
+                &mut rng,
+            );
             seen[m.kind.index()] += 1;
             assert_eq!(m.new.len(), m.hi - m.lo);
             match m.kind {

@@ -247,7 +247,11 @@ mod tests {
     #[test]
     fn bonds_come_back_to_the_ideal_length_and_atoms_stay_near() {
         let (native, noisy) = jittered();
-        let out = regularise(&noisy, &Topology::single(noisy.len()), &RegulariseParams::default());
+        let out = regularise(
+            &noisy,
+            &Topology::single(noisy.len()),
+            &RegulariseParams::default(),
+        );
         let after = bonds(&out);
         let sd_before = bond_spread(&noisy, &Topology::single(noisy.len()));
         let sd_after = bond_spread(&out, &Topology::single(out.len()));
@@ -273,7 +277,11 @@ mod tests {
     #[test]
     fn a_regular_chain_is_left_almost_unchanged() {
         let (native, _) = jittered();
-        let out = regularise(&native, &Topology::single(native.len()), &RegulariseParams::default());
+        let out = regularise(
+            &native,
+            &Topology::single(native.len()),
+            &RegulariseParams::default(),
+        );
         let moved = largest_move(&out, &native);
         // The deposited bonds spread by 0.06 Å; closing that moves little.
         assert!(moved < 0.15, "a Cα moved {moved:.2} Å");
@@ -362,7 +370,11 @@ mod tests {
             before[19],
             before[39]
         );
-        let after = angles(&regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default()));
+        let after = angles(&regularise(
+            &ca,
+            &Topology::single(ca.len()),
+            &RegulariseParams::default(),
+        ));
         for (k, a) in after.iter().enumerate() {
             assert!(
                 (ANGLE_RANGE.0 - 2.0..=ANGLE_RANGE.1 + 2.0).contains(a),
@@ -382,7 +394,11 @@ mod tests {
             .collect();
         ca.extend((0..6).rev().map(|i| Vec3::new(3.8 * i as f64, 3.0, 0.0)));
         // Turn bond from (19,0) to (19,3) is 3 Å: let the bond term fix it too.
-        let out = regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default());
+        let out = regularise(
+            &ca,
+            &Topology::single(ca.len()),
+            &RegulariseParams::default(),
+        );
         let closest = near_pairs(&out, &vec![0; out.len()], 10.0)
             .iter()
             .map(|&(i, j)| (out[i] - out[j]).norm())
@@ -423,7 +439,11 @@ mod tests {
         assert!(largest_move(&out, &ca) < 0.5, "{}", largest_move(&out, &ca));
         assert!(bond_spread(&ca, &two) < 0.1);
         assert!(bond_spread(&ca, &Topology::single(ca.len())) > 1.0);
-        let pulled = regularise(&ca, &Topology::single(ca.len()), &RegulariseParams::default());
+        let pulled = regularise(
+            &ca,
+            &Topology::single(ca.len()),
+            &RegulariseParams::default(),
+        );
         assert!(largest_move(&pulled, &ca) > 2.0);
     }
 }

@@ -107,9 +107,8 @@ pub fn load_run(data_dir: &Path, run: &Path, target: &str) -> anyhow::Result<Run
         split: String::new(),
     };
     let native = super::TargetChain::load(data_dir, &t)?.native;
-    let (seq, topology) = crate::pipeline::query_of(&crate::io::fasta::read_fasta(
-        &run.join("seq.fasta"),
-    )?);
+    let (seq, topology) =
+        crate::pipeline::query_of(&crate::io::fasta::read_fasta(&run.join("seq.fasta"))?);
     anyhow::ensure!(!seq.is_empty(), "{}: empty FASTA", run.display());
     let l = seq.chars().count();
     let map = crate::io::mrc::read_map(&run.join("map.mrc"))?;
@@ -249,7 +248,10 @@ mod tests {
             &crate::pipeline::force_field(&seq, &one, &predictor, &[], unit()),
             &ca,
         );
-        let weighted = raw_terms(&crate::pipeline::force_field(&seq, &one, &predictor, &[], w), &ca);
+        let weighted = raw_terms(
+            &crate::pipeline::force_field(&seq, &one, &predictor, &[], w),
+            &ca,
+        );
         let v = as_vector(&w);
         for k in 0..9 {
             let expect = raw[k] * v[k];

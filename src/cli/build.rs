@@ -18,7 +18,9 @@ pub struct Common {
     /// The cryo-EM map (MRC/CCP4, `.gz` allowed).
     #[arg(long)]
     pub map: PathBuf,
-    /// The protein's sequence (FASTA; the first record is modelled).
+    /// The protein's sequence (FASTA). Each record is a chain of the models (A,
+    /// B, …): the chains of a complex, or the pieces of a chain whose linking
+    /// residues are not in the sequence. No bond joins one record to the next.
     #[arg(long)]
     pub seq: PathBuf,
     /// Output directory (created; an interrupted run resumes from it).

@@ -1,8 +1,9 @@
 //! `mapfold score`: compare a model with a reference structure.
 //!
-//! Three modes: by residue number (TM-score, RMSD, GDT-TS as the TM-score program
-//! computes them), by structural alignment (`--align`, TM-align's algorithm), and
-//! as an unordered Cα cloud (`--crscore`, paper eq. 1).
+//! Four modes: by residue number (TM-score, RMSD, GDT-TS as the TM-score program
+//! computes them), the same with residues paired in order (`--by-order`), by
+//! structural alignment (`--align`, TM-align's algorithm), and as an unordered
+//! Cα cloud (`--crscore`, paper eq. 1).
 
 use crate::geom::{crscore, tmalign, tmscore};
 use crate::io::read_structure;
@@ -22,6 +23,12 @@ pub struct Args {
     /// Sequence-independent structural alignment (TM-align's algorithm).
     #[arg(long, conflicts_with = "crscore")]
     pub align: bool,
+    /// Pair the model's Cα with the reference's in order (all chains, first to
+    /// last) instead of by residue number: for models built from a sequence
+    /// numbered from 1 against a deposited chain numbered otherwise, as the
+    /// bundled example's. The two must have the same number of Cα.
+    #[arg(long, conflicts_with_all = ["align", "crscore"])]
+    pub by_order: bool,
     /// Take the model's Cα atoms as an unordered cloud and report its CRscore (eq. 1).
     #[arg(long)]
     pub crscore: bool,
@@ -124,7 +131,28 @@ pub fn run(args: &Args, _global: &super::Global) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let r = tmscore::tm_score_structures(&model, &reference);
+    let r = if args.by_order {
+        let (m, t) = (model.ca_coords(), reference.ca_coords());
+        if m.len() != t.len() {
+            bail!(
+                "--by-order: {} has {} Cα and {} has {}; they pair in order only when the counts match",
+                args.model.display(),
+                m.len(),
+                args.reference.display(),
+                t.len()
+            );
+        }
+        tmscore::tm_score_paired_lengths(&m, &t, m.len(), t.len())
+    } else {
+        tmscore::tm_score_structures(&model, &reference)
+    };
+    let l_model = model.ca_coords().len();
+    if !args.by_order && l_model == n_ref && r.n_common < n_ref {
+        eprintln!(
+            "note: {} of {n_ref} residues share a number with the reference; if the model was built from the reference's sequence numbered from 1, pair them in order with --by-order",
+            r.n_common
+        );
+    }
     if r.n_common == 0 {
         bail!(
             "{} and {}: no residue numbers in common; use --align for a sequence-independent comparison",

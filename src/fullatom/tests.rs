@@ -100,7 +100,11 @@ fn a_chain_break_ends_the_backbone_and_starts_a_new_chain() {
     let whole = rebuild(&ca, &seq, &stats).unwrap();
     let alone = rebuild(&ca[k..], &seq[k..], &stats).unwrap();
     let pos = |r: &Residue, n: &str| r.atom(n).unwrap().pos;
-    for (a, b) in model.chains[1].residues.iter().zip(&alone.chains[0].residues) {
+    for (a, b) in model.chains[1]
+        .residues
+        .iter()
+        .zip(&alone.chains[0].residues)
+    {
         for n in ["N", "CA", "C", "O"] {
             assert!((pos(a, n) - pos(b, n)).norm() < 1e-9, "{n}");
         }

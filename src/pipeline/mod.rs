@@ -2,7 +2,9 @@
 //! five ranked full-atom models with global and local confidence.
 //!
 //! Stages and the files that mark them finished (in the output directory):
-//! 1. inputs: map, sequence and resolution checked ([`checks`]);
+//! 1. inputs: map, sequence and resolution checked ([`checks`]); every FASTA
+//!    record is a chain, modelled end to end with a break after each
+//!    ([`crate::topology`]) and written as chains A, B, …;
 //! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
 //! 3. templates: threading, re-selection (on Easy targets with a sharp
 //!    cloud the re-selected templates are then moved onto it residue by
@@ -49,8 +51,8 @@ use crate::map::DensityMap;
 use crate::template::select::{select_templates, SelectInputs, SelectOptions};
 use crate::template::TemplateModel;
 use crate::threading::library::Library;
-use crate::topology::Topology;
 use crate::threading::search::{Difficulty, SearchOptions, SearchResult};
+use crate::topology::Topology;
 use crate::Vec3;
 
 /// What `build` is asked to do.

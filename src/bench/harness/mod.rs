@@ -304,10 +304,7 @@ fn run_map(
             }
         };
     let seq_path = dir.join("seq.fasta");
-    crate::io::write_atomically(
-        &seq_path,
-        nc.fasta(&safe(&t.name)).as_bytes(),
-    )?;
+    crate::io::write_atomically(&seq_path, nc.fasta(&safe(&t.name)).as_bytes())?;
     let mut bopts = opts.build.clone();
     bopts.library = Some(lib.clone());
     bopts.library_label = "bench".into();
