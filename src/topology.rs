@@ -97,7 +97,8 @@ impl Topology {
         out
     }
 
-    /// Identifier of chain `c` in written models: A–Z, a–z, 0–9, then A again.
+    /// Identifier of chain `c` in written models: A–Z, a–z, 0–9, then A again
+    /// (a PDB file has one character for it; past 62 chains ids repeat).
     pub fn chain_id(c: usize) -> String {
         let ids = CHAIN_IDS.as_bytes();
         (ids[c % ids.len()] as char).to_string()

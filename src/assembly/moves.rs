@@ -185,9 +185,9 @@ pub fn propose(
                 })
             }
             MoveKind::Terminal if topology.n_chains() > 1 => {
-                // Any chain's end; a chain of fewer than three residues
-                // turns about its other end's neighbour in no chain, so it
-                // is left to the shift and rigid moves.
+                // Any chain's end. A chain of fewer than three residues has
+                // no Cα to turn about but its own other end; the shift and
+                // rigid moves move it.
                 let chains: Vec<_> = topology.chains().filter(|r| r.len() >= 3).collect();
                 (!chains.is_empty()).then(|| {
                     let r = chains[rng.random_range(0..chains.len())].clone();
@@ -198,7 +198,8 @@ pub fn propose(
             MoveKind::Fragment => fragments.propose(ca, rng),
             MoveKind::Rigid if n >= 1 => {
                 // With several chains, half the rigid moves turn one chain
-                // alone, so that a chain placed apart can dock.
+                // alone (picked in proportion to its length), so that a
+                // chain placed apart can dock.
                 let (lo, hi) = if topology.n_chains() > 1 && rng.random_bool(0.5) {
                     let r = topology.range_of(rng.random_range(0..n));
                     (r.start, r.end)

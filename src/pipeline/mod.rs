@@ -351,7 +351,7 @@ pub fn build(
         }
     }
     std::fs::create_dir_all(out.join(".stages")).map_err(|e| FileError::io(out, e))?;
-    let request = json!({
+    let mut request = json!({
         "map": map_path.canonicalize().unwrap_or(map_path.to_path_buf()),
         "map_bytes": std::fs::metadata(map_path).map(|m| m.len()).unwrap_or(0),
         "sequence": sequence,
@@ -367,7 +367,6 @@ pub fn build(
         "exclude_ids": opts.search.exclude_ids,
         "ignore_map": opts.ignore_map,
     });
-    let mut request = request;
     if topology.n_chains() > 1 {
         // Only then, so that single-chain runs of earlier versions resume.
         request["chains"] = json!(lengths);
