@@ -9,6 +9,8 @@
 //! - [`gpu`]: the one wgpu context and the GPU-or-CPU [`gpu::Backend`] choice.
 //! - [`geom`]: superposition, RMSD, GDT-TS, TM-score, TM-align, CRscore (eq. 1).
 //! - [`structure`]: the in-memory model of chains, residues and atoms.
+//! - [`topology`]: which residues of the modelled sequence are bonded (one
+//!   chain per FASTA record, breaks between them).
 //! - [`cnn`]: the Cα-detection 3D CNN (network, weights, CPU and WGSL inference).
 //! - [`ca`]: Cα clouds from maps: the two networks and their consensus, peak
 //!   picking on P(Cα), the greedy baseline.
