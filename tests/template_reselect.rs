@@ -355,7 +355,8 @@ fn fit_places_partial_chains() {
 /// build` runs validation chains) fits a cloud of its own Cα, so the stage
 /// models it as Hard and the Cα traces go first. A chain with a fitting
 /// template (d1jl7a, 147 aa) stays on the Easy path, and with the rule off
-/// 2QXV does too.
+/// 2QXV does too. In a 10 Å map the label stands, and 2QXV's starting models
+/// are threading's templates fitted into the map, not traces.
 #[test]
 fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     use mapfold::ca::CaCloud;
@@ -371,13 +372,14 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     let targets = mapfold::bench::read_targets(&data, "validation").unwrap();
     // Threading, map and cloud of a chain, labelled Easy.
     struct Prepared {
+        resolution: f64,
         sequence: String,
         threading: mapfold::threading::search::SearchResult,
         map: mapfold::map::DensityMap,
         cloud: CaCloud,
         ss: Vec<[f32; 3]>,
     }
-    let inputs = |id: &str| {
+    let inputs = |id: &str, resolution: f64| {
         let t = targets.iter().find(|t| t.id == id).unwrap();
         let tc = mapfold::bench::TargetChain::load(&data, t).unwrap();
         let query = Query::new(id, &tc.sequence, &ssp);
@@ -390,8 +392,8 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         threading.difficulty = Difficulty::Easy;
         let map = mapfold::map::simulate::simulate_box(
             tc.structure().atoms(),
-            3.0,
-            1.0,
+            resolution,
+            resolution / 3.0,
             8.0,
             Backend::Cpu,
         )
@@ -402,6 +404,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
             points,
         };
         Prepared {
+            resolution,
             ss: ssp.predict(&tc.sequence),
             sequence: tc.sequence,
             threading,
@@ -414,7 +417,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
             &SelectInputs {
                 sequence: &p.sequence,
                 map: &p.map,
-                resolution: 3.0,
+                resolution: p.resolution,
                 cloud: &p.cloud,
                 cloud_trusted: true,
                 cloud_spread: Some(0.2),
@@ -437,8 +440,8 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         );
         sel
     };
-    let qxv = inputs("0269_pesto_2QXV_A_A");
-    let jl7 = inputs("0194_old_foldseek_d1jl7a__A");
+    let qxv = inputs("0269_pesto_2QXV_A_A", 3.0);
+    let jl7 = inputs("0194_old_foldseek_d1jl7a__A", 3.0);
     let opts = SelectOptions::default();
     let sel = run("2QXV", &qxv, &opts);
     assert!(sel.easy_overruled);
@@ -451,10 +454,33 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     let sel = run("d1jl7a", &jl7, &opts);
     assert!(!sel.easy_overruled);
     assert_eq!(sel.models[0].source, Source::Reselected);
+
     let off = SelectOptions {
         easy_min_crscore: None,
         ..SelectOptions::default()
     };
     let sel = run("2QXV", &qxv, &off);
     assert!(!sel.easy_overruled);
+
+    // In a 10 Å map the label stands. With no threading template fitting
+    // the cloud, threading's templates are fitted into the map rather than
+    // 40 Cα traces grown from a cloud with no register, in threading's
+    // order; with the rule off they are traces.
+    let coarse = inputs("0269_pesto_2QXV_A_A", 10.0);
+    let sel = run("2QXV at 10 Å", &coarse, &opts);
+    assert!(!sel.easy_overruled);
+    assert_eq!(sel.n_reselected, 0);
+    assert_eq!((sel.n_regenerated, sel.n_fitted), (0, 40));
+    assert!(sel.models.iter().all(|m| m.source == Source::Fitted));
+    assert_eq!(
+        sel.models[0].template_id, coarse.threading.hits[0].template_id,
+        "the fits keep threading's order"
+    );
+    let traces = SelectOptions {
+        coarse_easy_fit: false,
+        ..SelectOptions::default()
+    };
+    let sel = run("2QXV at 10 Å, rule off", &coarse, &traces);
+    assert!(sel.n_regenerated > 0);
+    assert_eq!(sel.models[0].source, Source::Regenerated);
 }

@@ -51,6 +51,8 @@ pub struct BuildBenchOptions {
     /// (validation, train-homologs), e.g. to make train-homolog targets as
     /// hard as test-easy ones; test chains keep the paper's setting.
     pub exclude_identity: Option<f64>,
+    /// Only the targets whose id contains one of these (none: all).
+    pub only: Vec<String>,
 }
 
 /// Model Cα against the native by residue index, normalised by the native's length.
@@ -70,6 +72,7 @@ pub fn run(
 ) -> anyhow::Result<Vec<BuildRow>> {
     let targets =
         super::select_targets(data_dir, &opts.split, opts.stride, opts.offset, opts.limit)?;
+    let targets = super::only_targets(targets, &opts.only)?;
     let mut rows = Vec::new();
     for t in &targets {
         let tc = super::TargetChain::load(data_dir, t)?;

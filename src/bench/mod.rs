@@ -133,6 +133,23 @@ pub fn select_targets(
     Ok(out)
 }
 
+/// The targets whose id contains one of `needles` (case-insensitive), in
+/// their order; all of them when `needles` is empty. A needle that matches
+/// none is an error, so that a typo does not silently run nothing.
+pub fn only_targets(targets: Vec<Target>, needles: &[String]) -> anyhow::Result<Vec<Target>> {
+    if needles.is_empty() {
+        return Ok(targets);
+    }
+    let hit = |t: &Target, n: &str| t.id.to_lowercase().contains(&n.to_lowercase());
+    if let Some(n) = needles.iter().find(|n| !targets.iter().any(|t| hit(t, n))) {
+        anyhow::bail!("--targets: no target id contains '{n}' in this split and shard");
+    }
+    Ok(targets
+        .into_iter()
+        .filter(|t| needles.iter().any(|n| hit(t, n)))
+        .collect())
+}
+
 /// A target's chain as the benchmarks use it: the chain, its Cα in order, and
 /// its canonical sequence (one letter per Cα).
 pub struct TargetChain {
@@ -221,6 +238,29 @@ pub fn groups<'a, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_picked_by_part_of_their_id() {
+        let t = |id: &str| Target {
+            id: id.into(),
+            length: 10,
+            split: "train".into(),
+        };
+        let all = vec![
+            t("0224_old_homstrad_1fngb_A"),
+            t("0135_old_psicov_1bdo_A"),
+            t("x"),
+        ];
+        let ids = |v: Vec<Target>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+        assert_eq!(ids(only_targets(all.clone(), &[]).unwrap()).len(), 3);
+        let picked = only_targets(all.clone(), &["1BDO".into(), "1fngb".into()]).unwrap();
+        assert_eq!(
+            ids(picked),
+            ["0224_old_homstrad_1fngb_A", "0135_old_psicov_1bdo_A"]
+        );
+        let err = only_targets(all, &["1fngb".into(), "2xyz".into()]).unwrap_err();
+        assert!(err.to_string().contains("'2xyz'"), "{err}");
+    }
 
     /// 3J6B chain 9 has four breaks (2, 13, 1 and 2 residues missing): five
     /// records, whose residues together are the chain's.

@@ -60,6 +60,9 @@ pub struct TemplateBenchOptions {
     pub stride: usize,
     pub offset: usize,
     pub hard_identity: f64,
+    /// Identity cut-off for the templates of tuning chains (validation,
+    /// train-homologs), overriding `hard_identity` there; test chains ignore it.
+    pub tuning_identity: Option<f64>,
     pub sim: super::ca::SimOptions,
     pub select: SelectOptions,
 }
@@ -141,8 +144,12 @@ pub fn run(
         let query = Query::new(&t.id, seq, &predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
-            exclude_identity: (t.split == "test-hard" || t.split == "validation")
-                .then_some(opts.hard_identity),
+            exclude_identity: match t.split.as_str() {
+                "test-hard" => Some(opts.hard_identity),
+                "test-easy" => None,
+                "validation" => opts.tuning_identity.or(Some(opts.hard_identity)),
+                _ => opts.tuning_identity,
+            },
             ..SearchOptions::default()
         };
         let threading = thread(&query, lib, &stats, &search);
@@ -250,7 +257,7 @@ pub fn summary_markdown(rows: &[TemplateRow]) -> String {
     let mut out = String::from("| split | resolution | n | threading first | threading best of 40 | after Cα steps first | after Cα steps best of 40 | cloud trusted | seconds (Cα + threading + templates) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (split, r, sel) in super::groups(
         rows,
-        &["test-hard", "test-easy", "validation"],
+        &["test-hard", "test-easy", "validation", "train"],
         |x| &x.split,
         |x| x.resolution,
     ) {

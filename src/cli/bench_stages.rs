@@ -33,9 +33,14 @@ pub struct Args {
     /// Random traces per target in regeneration.
     #[arg(long, default_value_t = 20_000)]
     pub traces: usize,
-    /// Split to run: test (the benchmark) or validation (for tuning).
+    /// Split to run: test (the benchmark), validation or train-homologs (for tuning).
     #[arg(long, default_value = "test")]
     pub split: String,
+    /// Exclude templates of at least this sequence identity to a tuning
+    /// target (validation: 0.3 unless given; train-homologs: none unless
+    /// given); ignored for test chains.
+    #[arg(long)]
+    pub exclude_identity: Option<f64>,
     /// Output directory.
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -71,6 +76,7 @@ pub fn run_bench(args: &Args, global: &super::Global) -> anyhow::Result<()> {
         stride: n,
         offset: i,
         hard_identity: 0.3,
+        tuning_identity: args.exclude_identity,
         sim: SimOptions::default(),
         select,
     };
@@ -150,6 +156,10 @@ pub struct BuildArgs {
     /// target (validation, train-homologs); ignored for test chains.
     #[arg(long)]
     pub exclude_identity: Option<f64>,
+    /// Only the targets whose id contains one of these (comma-separated,
+    /// case-insensitive), e.g. `--targets 1fngb,1bdo`.
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Vec<String>,
     /// Output directory (per-target runs go under OUTPUT/runs).
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -184,6 +194,7 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         sim: SimOptions::default(),
         build,
         exclude_identity: args.exclude_identity,
+        only: args.targets.clone(),
     };
     let runs = args.output.join("runs");
     std::fs::create_dir_all(&runs).with_context(|| format!("{}: cannot create", runs.display()))?;

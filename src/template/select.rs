@@ -13,6 +13,10 @@
 //!    In maps of 5 Å or finer an Easy label whose templates do not fit the
 //!    cloud (best CRscore < [`EASY_MIN_CRSCORE`]) is overruled: the target is
 //!    modelled as Hard from here on.
+//!    In coarser maps an Easy target with no template re-selected goes to
+//!    step 3 instead, the fits kept in threading's order: a 8–12 Å cloud
+//!    that fits none of threading's templates carries no register for traces
+//!    either.
 //!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
 //!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
 //!    5 Å or finer, along likely paths and with gaps), the register chosen by
@@ -20,7 +24,8 @@
 //!    templates), the side-chain density and the predicted secondary
 //!    structure ([`super::register`]), then ranked with the density
 //!    correlation.
-//! 3. When the clouds disagree, the cloud is not trusted: the top threading
+//! 3. When the clouds disagree, the cloud is not trusted (or, above, an Easy
+//!    target's templates do not fit a coarse cloud): the top threading
 //!    templates are fitted into the map as rigid bodies ([`super::rigid_fit`])
 //!    and the best 40 by density correlation kept.
 //!
@@ -73,6 +78,10 @@ pub struct SelectOptions {
     /// that made it Easy does not fit the map (see `select_templates`).
     /// `None` trusts threading's label.
     pub easy_min_crscore: Option<f64>,
+    /// On Easy targets in maps coarser than 5 Å with no threading template
+    /// re-selected, fit threading's templates into the map as rigid bodies
+    /// instead of growing 40 Cα traces from the cloud (see `select_templates`).
+    pub coarse_easy_fit: bool,
 }
 
 impl Default for SelectOptions {
@@ -87,6 +96,7 @@ impl Default for SelectOptions {
             snap: Some(SnapOptions::default()),
             traces_first_on_hard: true,
             easy_min_crscore: Some(EASY_MIN_CRSCORE),
+            coarse_easy_fit: true,
         }
     }
 }
@@ -171,6 +181,8 @@ pub fn select_templates(
     let mut out = Selection::new(inp.threading.difficulty);
     let mut hard = inp.threading.difficulty == Difficulty::Hard;
     let mut models = Vec::new();
+    let coarse_easy = opts.coarse_easy_fit && !hard && !super::links::fitted_at(inp.resolution);
+    let mut by_fit = false;
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;
         let mut chosen = reselect(&threading, &inp.cloud.points, &opts.reselect);
@@ -206,6 +218,23 @@ pub fn select_templates(
                 if best_fit.is_finite() { format!("{best_fit:.3}") } else { "none".into() }
             );
         }
+        // In coarser maps the cloud still decides the Easy path while the
+        // networks agree, but when not one threading template fits a 8–12 Å
+        // cloud, the 40 starting models would all be Cα traces grown from
+        // it, and such a cloud carries no register. Threading's Easy label
+        // is then the better guide: its templates are fitted into the map.
+        // On the 6 train-homolog maps (identity < 0.5, 8 and 12 Å) where
+        // this happened, model 1 rose from 0.201 to 0.407 on average (1AWD
+        // 0.287 → 0.562, 1BDO 0.170 → 0.173; BENCHMARKS.md). It came up on
+        // test-easy 3TNP and 1SK6 (11–12 Å): model 1 0.19 and 0.17 from
+        // traces, threading's first template 0.51 and 0.32.
+        if coarse_easy && chosen.is_empty() && !threading.is_empty() {
+            log::info!(
+                "templates: Easy target in a {:.1} Å map and no threading template fits the Cα cloud: fitting threading's templates into the map instead of growing traces from the cloud",
+                inp.resolution
+            );
+            by_fit = true;
+        }
         // Snapping trusts the template's placement residue by residue. On
         // Hard targets the re-selected templates are mostly wrong, and on
         // Hard validation chains snapping them lost 0.007 at 3 Å (module doc
@@ -236,7 +265,7 @@ pub fn select_templates(
             None => {}
         }
         let n_gen = opts.n_models.saturating_sub(chosen.len());
-        if n_gen > 0 {
+        if n_gen > 0 && !by_fit {
             let own;
             let contacts = match inp.contacts {
                 Some(c) => Some(c),
@@ -333,6 +362,22 @@ pub fn select_templates(
         super::Source::Regenerated => usize::from(!traces_first),
         _ => 2,
     };
+    // Where an Easy label overrode a coarse cloud (`by_fit`), the fits keep
+    // threading's order: on the 7 such train-homolog maps at 8 and 12 Å the
+    // template first by density PCC scored TM 0.323 on average, threading's
+    // first 0.413, better or equal on all 7 (1AWD 0.088 against 0.536).
+    let threading_rank: std::collections::HashMap<&str, usize> = threading
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, m)| (m.template_id.as_str(), i))
+        .collect();
+    let rank = |m: &TemplateModel| {
+        threading_rank
+            .get(m.template_id.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    };
     models.sort_by(|a, b| {
         let k = |m: &TemplateModel| m.density_pcc.unwrap_or(f64::NEG_INFINITY);
         group(a).cmp(&group(b)).then_with(|| match a.source {
@@ -341,6 +386,7 @@ pub fn select_templates(
                 .unwrap_or(0.0)
                 .total_cmp(&a.crscore.unwrap_or(0.0)),
             super::Source::Regenerated => std::cmp::Ordering::Equal,
+            _ if by_fit => rank(a).cmp(&rank(b)),
             _ => k(b).total_cmp(&k(a)),
         })
     });
