@@ -373,6 +373,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     // Threading, map and cloud of a chain, labelled Easy.
     struct Prepared {
         resolution: f64,
+        native: Vec<Vec3>,
         sequence: String,
         threading: mapfold::threading::search::SearchResult,
         map: mapfold::map::DensityMap,
@@ -405,6 +406,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         };
         Prepared {
             resolution,
+            native: tc.native.clone(),
             ss: ssp.predict(&tc.sequence),
             sequence: tc.sequence,
             threading,
@@ -454,6 +456,33 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     let sel = run("d1jl7a", &jl7, &opts);
     assert!(!sel.easy_overruled);
     assert_eq!(sel.models[0].source, Source::Reselected);
+    // With `extend`, the re-selected templates' unaligned residues are filled
+    // along the cloud's likely paths, mostly where the native chain has them.
+    let longer = run(
+        "d1jl7a, extended",
+        &jl7,
+        &SelectOptions {
+            extend: true,
+            ..SelectOptions::default()
+        },
+    );
+    let (mut added, mut right) = (0, 0);
+    for (a, b) in longer.models.iter().zip(&sel.models) {
+        assert_eq!(a.template_id, b.template_id);
+        for (r, (x, y)) in a.ca.iter().zip(&b.ca).enumerate() {
+            match (x, y) {
+                (Some(x), None) => {
+                    added += 1;
+                    right += usize::from((x - jl7.native[r]).norm() < 2.0);
+                }
+                (None, Some(_)) => panic!("residue {r} lost"),
+                _ => {}
+            }
+        }
+    }
+    eprintln!("d1jl7a: {added} residues added, {right} within 2 Å of their own native Cα");
+    assert!(added > 0);
+    assert!(right as f64 >= 0.5 * added as f64);
 
     let off = SelectOptions {
         easy_min_crscore: None,

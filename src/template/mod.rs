@@ -11,6 +11,7 @@
 
 pub mod align;
 pub mod contacts;
+pub mod extend;
 pub mod links;
 pub mod regenerate;
 pub mod register;

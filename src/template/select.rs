@@ -40,6 +40,7 @@
 use std::time::Instant;
 
 use super::contacts::{consensus_from_templates, ContactMap};
+use super::extend::extend_along_paths;
 use super::regenerate::{regenerate_from, RegenInputs, RegenOptions, RegenStats};
 use super::reselect::{reselect, ReselectOptions};
 use super::rigid_fit::{ca_density_pcc, fit_all, FitOptions};
@@ -82,6 +83,11 @@ pub struct SelectOptions {
     /// re-selected, fit threading's templates into the map as rigid bodies
     /// instead of growing 40 Cα traces from the cloud (see `select_templates`).
     pub coarse_easy_fit: bool,
+    /// On Easy targets whose templates are snapped, in maps of 5 Å or finer,
+    /// fill the templates' unaligned residues along the cloud's likely paths
+    /// ([`super::extend`]). Off: on 24 train homologs at 3 Å it changed
+    /// model 1 by +0.002 (6 up, 2 down, 1AG6 −0.18; BENCHMARKS.md).
+    pub extend: bool,
 }
 
 impl Default for SelectOptions {
@@ -97,6 +103,7 @@ impl Default for SelectOptions {
             traces_first_on_hard: true,
             easy_min_crscore: Some(EASY_MIN_CRSCORE),
             coarse_easy_fit: true,
+            extend: false,
         }
     }
 }
@@ -247,6 +254,24 @@ pub fn select_templates(
                     let (snapped, n) = snap_to_cloud(m, &inp.cloud.points, so);
                     *m = snapped;
                     atoms += n;
+                }
+                // Likely paths are fitted on maps of 5 Å or finer (`links`).
+                if opts.extend && super::links::fitted_at(inp.resolution) {
+                    let paths = super::links::likely_paths(
+                        &inp.cloud.points,
+                        inp.map,
+                        super::links::DEFAULT_MIN_LOGIT,
+                    );
+                    let mut added = 0;
+                    for m in &mut chosen {
+                        let (longer, n) = extend_along_paths(m, &inp.cloud.points, &paths);
+                        *m = longer;
+                        added += n;
+                    }
+                    log::info!(
+                        "templates: unaligned residues placed along the cloud's likely paths, {:.1} per template on average",
+                        added as f64 / chosen.len() as f64
+                    );
                 }
                 log::info!(
                     "templates: re-selected templates moved onto the cloud{}, {:.0} residues each on average",
