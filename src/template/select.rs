@@ -233,8 +233,8 @@ pub fn select_templates(
         // On the 6 train-homolog maps (identity < 0.5, 8 and 12 Å) where
         // this happened, model 1 rose from 0.201 to 0.407 on average (1AWD
         // 0.287 → 0.562, 1BDO 0.170 → 0.173; BENCHMARKS.md). It came up on
-        // test-easy 3TNP and 1SK6 (11–12 Å): model 1 0.19 and 0.17 from
-        // traces, threading's first template 0.51 and 0.32.
+        // test-easy 3TNP and 1SK6 (11–12 Å), whose traces gave model 1 0.19
+        // and 0.17; with the rule (seen after the choice) 0.42 and 0.33.
         if coarse_easy && chosen.is_empty() && !threading.is_empty() {
             log::info!(
                 "templates: Easy target in a {:.1} Å map and no threading template fits the Cα cloud: fitting threading's templates into the map instead of growing traces from the cloud",
