@@ -92,15 +92,8 @@ pub fn run(
             o.resolution = Some(res);
             o.backend = backend;
             o.search.exclude_ids = vec![t.id.clone()];
-            o.search.exclude_identity = (t.split == "test-hard").then_some(0.3);
-            // Validation chains are in the library: exclude close homologs too.
-            if t.split == "validation" {
-                o.search.exclude_identity = Some(0.3);
-            }
-            // A tuning set's own cut (never for test chains: theirs is the paper's).
-            if let (Some(x), false) = (opts.exclude_identity, t.split.starts_with("test")) {
-                o.search.exclude_identity = Some(x);
-            }
+            o.search.exclude_identity =
+                super::exclusion_identity(&t.split, 0.3, opts.exclude_identity);
             let out = dir.join("out");
             let report = build(&map_path, &seq_path, &out, &o)?;
             let mut etm_vs_tm = Vec::new();

@@ -133,6 +133,20 @@ pub fn select_targets(
     Ok(out)
 }
 
+/// Sequence identity from which templates are excluded for a target of
+/// `split`: test-hard chains `hard` (the paper's Hard setting, 0.3), test-easy
+/// chains none; tuning chains (validation, train) their run's own cut
+/// `tuning` when given, else validation chains `hard` (they are in the
+/// library) and train chains none.
+pub fn exclusion_identity(split: &str, hard: f64, tuning: Option<f64>) -> Option<f64> {
+    match split {
+        "test-hard" => Some(hard),
+        "test-easy" => None,
+        "validation" => tuning.or(Some(hard)),
+        _ => tuning,
+    }
+}
+
 /// The targets whose id contains one of `needles` (case-insensitive), in
 /// their order; all of them when `needles` is empty. A needle that matches
 /// none is an error, so that a typo does not silently run nothing.
@@ -238,6 +252,16 @@ pub fn groups<'a, R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_chains_keep_the_papers_exclusion_and_tuning_chains_their_runs() {
+        assert_eq!(exclusion_identity("test-hard", 0.3, Some(0.5)), Some(0.3));
+        assert_eq!(exclusion_identity("test-easy", 0.3, Some(0.5)), None);
+        assert_eq!(exclusion_identity("validation", 0.3, None), Some(0.3));
+        assert_eq!(exclusion_identity("validation", 0.3, Some(0.5)), Some(0.5));
+        assert_eq!(exclusion_identity("train", 0.3, None), None);
+        assert_eq!(exclusion_identity("train", 0.3, Some(0.5)), Some(0.5));
+    }
 
     #[test]
     fn targets_are_picked_by_part_of_their_id() {

@@ -144,12 +144,11 @@ pub fn run(
         let query = Query::new(&t.id, seq, &predictor);
         let search = SearchOptions {
             exclude_ids: vec![t.id.clone()],
-            exclude_identity: match t.split.as_str() {
-                "test-hard" => Some(opts.hard_identity),
-                "test-easy" => None,
-                "validation" => opts.tuning_identity.or(Some(opts.hard_identity)),
-                _ => opts.tuning_identity,
-            },
+            exclude_identity: super::exclusion_identity(
+                &t.split,
+                opts.hard_identity,
+                opts.tuning_identity,
+            ),
             ..SearchOptions::default()
         };
         let threading = thread(&query, lib, &stats, &search);

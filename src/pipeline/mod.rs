@@ -603,14 +603,11 @@ pub fn build(
                     match templates.get(k % templates.len().max(1)) {
                         Some(t) => complete(t, centre, &mut rng),
                         None => complete(
-                            &TemplateModel {
-                                source: crate::template::Source::Regenerated,
-                                template_id: "none".into(),
-                                zscore: 0.0,
-                                ca: vec![None; l],
-                                crscore: None,
-                                density_pcc: None,
-                            },
+                            &TemplateModel::new(
+                                crate::template::Source::Regenerated,
+                                "none",
+                                vec![None; l],
+                            ),
                             centre,
                             &mut rng,
                         ),

@@ -149,14 +149,7 @@ mod tests {
     use crate::template::Source;
 
     fn model(ca: Vec<Option<Vec3>>) -> TemplateModel {
-        TemplateModel {
-            source: Source::Reselected,
-            template_id: "t".into(),
-            zscore: 0.0,
-            ca,
-            crscore: None,
-            density_pcc: None,
-        }
+        TemplateModel::new(Source::Reselected, "t", ca)
     }
 
     /// A zig-zag chain of `n` atoms 3.8 Å apart.

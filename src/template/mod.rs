@@ -89,6 +89,18 @@ impl TemplateModel {
         }
     }
 
+    /// A model of `source` with no Z-score, CRscore or density PCC yet.
+    pub fn new(source: Source, template_id: impl Into<String>, ca: Vec<Option<Vec3>>) -> Self {
+        TemplateModel {
+            source,
+            template_id: template_id.into(),
+            zscore: 0.0,
+            ca,
+            crscore: None,
+            density_pcc: None,
+        }
+    }
+
     pub fn query_len(&self) -> usize {
         self.ca.len()
     }

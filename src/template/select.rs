@@ -391,12 +391,17 @@ pub fn select_templates(
     // threading's order: on the 7 such train-homolog maps at 8 and 12 Å the
     // template first by density PCC scored TM 0.323 on average, threading's
     // first 0.413, better or equal on all 7 (1AWD 0.088 against 0.536).
-    let threading_rank: std::collections::HashMap<&str, usize> = threading
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, m)| (m.template_id.as_str(), i))
-        .collect();
+    let threading_rank: std::collections::HashMap<&str, usize> = if by_fit {
+        // Reversed, so that a template threaded twice keeps its first rank.
+        threading
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, m)| (m.template_id.as_str(), i))
+            .collect()
+    } else {
+        Default::default()
+    };
     let rank = |m: &TemplateModel| {
         threading_rank
             .get(m.template_id.as_str())

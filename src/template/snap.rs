@@ -250,14 +250,11 @@ pub fn snap_to_cloud(
 /// [`snap_to_cloud`] for a whole chain (one Cα per residue): returns the
 /// moved chain and how many residues took an atom.
 pub fn snap_chain(ca: &[Vec3], cloud: &[Vec3], opts: &SnapOptions) -> (Vec<Vec3>, usize) {
-    let model = TemplateModel {
-        source: super::Source::Reselected,
-        template_id: String::new(),
-        zscore: 0.0,
-        ca: ca.iter().copied().map(Some).collect(),
-        crscore: None,
-        density_pcc: None,
-    };
+    let model = TemplateModel::new(
+        super::Source::Reselected,
+        "",
+        ca.iter().copied().map(Some).collect(),
+    );
     let (out, n) = snap_to_cloud(&model, cloud, opts);
     let moved = out
         .ca
@@ -284,14 +281,7 @@ mod tests {
     }
 
     fn model(ca: Vec<Option<Vec3>>) -> TemplateModel {
-        TemplateModel {
-            source: Source::Reselected,
-            template_id: "t".into(),
-            zscore: 0.0,
-            ca,
-            crscore: None,
-            density_pcc: None,
-        }
+        TemplateModel::new(Source::Reselected, "t", ca)
     }
 
     #[test]
