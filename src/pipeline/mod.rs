@@ -40,7 +40,7 @@ use serde_json::json;
 
 use crate::assembly::em::EmField;
 use crate::assembly::energy::{template_restraints, ForceField, Weights};
-use crate::assembly::gapfill::complete;
+use crate::assembly::gapfill::{self, complete_guided, Guide};
 use crate::assembly::moves::FragmentSource;
 use crate::assembly::remc::{self, RemcOptions};
 use crate::assembly::stats::KnowledgeStats;
@@ -84,6 +84,11 @@ pub struct BuildOptions {
     /// assembly. The map is still read (and local PCC still measured against
     /// it) but guides nothing. `mapfold bench` runs it as a baseline.
     pub ignore_map: bool,
+    /// In maps of 5 Å or finer, the starting chains' terminal residues that
+    /// almost no template places are walked through the Cα cloud's free
+    /// atoms rather than at random
+    /// ([`crate::assembly::gapfill::complete_guided`]).
+    pub guided_termini: bool,
 }
 
 impl Default for BuildOptions {
@@ -107,6 +112,7 @@ impl Default for BuildOptions {
             progress: false,
             templates_only: false,
             ignore_map: false,
+            guided_termini: true,
         }
     }
 }
@@ -597,18 +603,35 @@ pub fn build(
         }
         _ => {
             let centre = density_centre(&map);
+            // Tuned at 3 Å only; coarser clouds keep the random walks.
+            let guide = if opts.guided_termini
+                && !opts.ignore_map
+                && crate::template::links::fitted_at(resolution)
+            {
+                Guide::new(&cloud.points, &templates, l)
+            } else {
+                Guide::default()
+            };
+            if !guide.atoms.is_empty() {
+                log::info!(
+                    "assembly: {} residues that fewer than {:.0} % of the templates place start along the Cα cloud",
+                    guide.orphan.iter().filter(|&&o| o).count(),
+                    100.0 * gapfill::ORPHAN_BELOW
+                );
+            }
             let starts: Vec<Vec<Vec3>> = (0..opts.replicas.max(1))
                 .map(|k| {
                     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ (k as u64) << 20);
                     match templates.get(k % templates.len().max(1)) {
-                        Some(t) => complete(t, centre, &mut rng),
-                        None => complete(
+                        Some(t) => complete_guided(t, centre, &guide, &mut rng),
+                        None => complete_guided(
                             &TemplateModel::new(
                                 crate::template::Source::Regenerated,
                                 "none",
                                 vec![None; l],
                             ),
                             centre,
+                            &guide,
                             &mut rng,
                         ),
                     }

@@ -6,7 +6,8 @@
 //!
 //! Why: a homologous template often covers only part of the query (test-easy
 //! 1I71 at 2.3 Å: residues 1–63 of 83; 2B24 chain C: 27–381 of 440). The
-//! assembly starts those residues as random walks ([`crate::assembly::gapfill`])
+//! assembly started those residues as random walks ([`crate::assembly::gapfill`];
+//! now walks through the cloud where no other template places them)
 //! and in the runs the map term did not pull them back into the density:
 //! model 1 had 23–30 % of its Cα more than 3 Å from every cloud atom on
 //! these maps, against under 10 % on most Easy maps. In a sharp cloud the
