@@ -614,7 +614,7 @@ pub fn build(
             };
             if !guide.atoms.is_empty() {
                 log::info!(
-                    "assembly: {} residues that fewer than {:.0} % of the templates place start along the Cα cloud",
+                    "assembly: {} residues are placed by fewer than {:.0} % of the templates; those at the chain's ends start along the Cα cloud",
                     guide.orphan.iter().filter(|&&o| o).count(),
                     100.0 * gapfill::ORPHAN_BELOW
                 );
