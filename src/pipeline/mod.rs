@@ -603,7 +603,9 @@ pub fn build(
         }
         _ => {
             let centre = density_centre(&map);
-            // Tuned at 3 Å only; coarser clouds keep the random walks.
+            // Tuned and tested at 2–5 Å. At 10 Å the train homologs gain
+            // as much (+0.006, BENCHMARKS.md), but the 5–15 Å test bin has
+            // not been rerun with it, so coarser maps keep the random walks.
             let guide = if opts.guided_termini
                 && !opts.ignore_map
                 && crate::template::links::fitted_at(resolution)
