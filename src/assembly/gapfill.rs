@@ -82,17 +82,27 @@ fn bridge(a: Vec3, b: Vec3, m: usize, rng: &mut ChaCha8Rng) -> Vec<Vec3> {
     bridge_arc(a, b, m, u)
 }
 
+/// The direction a walk from `from` leaves in: away from `before`, or at
+/// random.
+fn first_direction(from: Vec3, before: Option<Vec3>, rng: &mut ChaCha8Rng) -> Vec3 {
+    before
+        .and_then(|b| (from - b).try_normalize(1e-9))
+        .unwrap_or_else(|| random_unit(rng))
+}
+
+/// The next bond direction of a persistent walk: successive bonds about 70°
+/// apart on average, near the Cα bond angle of real chains.
+fn turn(dir: Vec3, rng: &mut ChaCha8Rng) -> Vec3 {
+    (dir + random_unit(rng) * 1.2).normalize()
+}
+
 /// Grows `m` residues from `from` (the last placed one) away from `before`.
 fn walk(from: Vec3, before: Option<Vec3>, m: usize, rng: &mut ChaCha8Rng) -> Vec<Vec3> {
-    let mut dir = before
-        .and_then(|b| (from - b).try_normalize(1e-9))
-        .unwrap_or_else(|| random_unit(rng));
+    let mut dir = first_direction(from, before, rng);
     let mut p = from;
     (0..m)
         .map(|_| {
-            // Persistent walk: successive bonds about 70° apart on average,
-            // near the Cα bond angle of real chains.
-            dir = (dir + random_unit(rng) * 1.2).normalize();
+            dir = turn(dir, rng);
             p += dir * BOND;
             p
         })
@@ -179,14 +189,12 @@ fn guided_walk(
     rng: &mut ChaCha8Rng,
 ) -> Vec<Vec3> {
     use rand::Rng;
-    let mut dir = before
-        .and_then(|b| (from - b).try_normalize(1e-9))
-        .unwrap_or_else(|| random_unit(rng));
+    let mut dir = first_direction(from, before, rng);
     let mut p = from;
     let mut out = Vec::with_capacity(guided.len());
     for &g in guided {
         if !g {
-            dir = (dir + random_unit(rng) * 1.2).normalize();
+            dir = turn(dir, rng);
             p += dir * BOND;
             out.push(p);
             continue;
@@ -225,7 +233,7 @@ fn guided_walk(
                     free[a]
                 }
                 Some((a, _)) => p + (free[a] - p).normalize() * BOND,
-                None => p + (dir + random_unit(rng) * 1.2).normalize() * BOND,
+                None => p + turn(dir, rng) * BOND,
             }
         } else {
             let a = pick[rng.random_range(0..pick.len())];
