@@ -84,9 +84,9 @@ pub struct BuildOptions {
     /// assembly. The map is still read (and local PCC still measured against
     /// it) but guides nothing. `mapfold bench` runs it as a baseline.
     pub ignore_map: bool,
-    /// In maps of 5 Å or finer, the starting chains' terminal residues that
-    /// almost no template places are walked through the Cα cloud's free
-    /// atoms rather than at random
+    /// The starting chains' terminal residues that almost no template
+    /// places are walked through the Cα cloud's free atoms rather than at
+    /// random
     /// ([`crate::assembly::gapfill::complete_guided`]).
     pub guided_termini: bool,
 }
@@ -603,13 +603,7 @@ pub fn build(
         }
         _ => {
             let centre = density_centre(&map);
-            // Tuned and tested at 2–5 Å. At 10 Å the train homologs gain
-            // as much (+0.006, BENCHMARKS.md), but the 5–15 Å test bin has
-            // not been rerun with it, so coarser maps keep the random walks.
-            let guide = if opts.guided_termini
-                && !opts.ignore_map
-                && crate::template::links::fitted_at(resolution)
-            {
+            let guide = if opts.guided_termini && !opts.ignore_map {
                 Guide::new(&cloud.points, &templates, l)
             } else {
                 Guide::default()
