@@ -427,6 +427,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
                 library: &lib,
                 contacts: None,
                 predicted_ss: Some(&p.ss),
+                topology: &mapfold::topology::Topology::single(p.sequence.chars().count()),
             },
             opts,
         )

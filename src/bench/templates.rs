@@ -184,6 +184,7 @@ pub fn run(
                     library: lib,
                     contacts: None,
                     predicted_ss: Some(&predicted_ss),
+                    topology: &crate::topology::Topology::single(seq.chars().count()),
                 },
                 &opts.select,
             )?;

@@ -526,6 +526,7 @@ pub fn build(
                         library: &lib,
                         contacts: contacts.as_ref(),
                         predicted_ss: Some(&predictor.predict(&sequence)),
+                        topology: &topology,
                     },
                     &sel_opts,
                 )?

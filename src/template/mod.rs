@@ -6,10 +6,12 @@
 //! module turns them into [`TemplateModel`]s (one optional Cα per query
 //! residue), re-selects them against the map's Cα cloud (eq. 3-4,
 //! `reselect`), grows new Cα-trace templates from the cloud itself
-//! (`regenerate`), or fits them into the map as rigid bodies when the two
-//! networks' clouds disagree (`rigid_fit`).
+//! (`regenerate`) and pieces them together (`composite`), or fits them into
+//! the map as rigid bodies when the two networks' clouds disagree
+//! (`rigid_fit`).
 
 pub mod align;
+pub mod composite;
 pub mod contacts;
 pub mod extend;
 pub mod links;

@@ -30,7 +30,8 @@
 //!    and the best 40 by density correlation kept.
 //!
 //! The kept models are ranked re-selected first (by CRscore; on Hard targets
-//! in maps of 5 Å or finer after the regenerated traces), then the others by
+//! in maps of 5 Å or finer after the regenerated traces, which are then led
+//! by a composite of them, [`super::composite`]), then the others by
 //! the correlation of their Cα density with the map; the paper ranks all 40
 //! by that correlation, which puts well-filling but wrongly threaded traces
 //! ahead of correct templates (see `select_templates`). If fewer than 40 come
@@ -39,6 +40,7 @@
 
 use std::time::Instant;
 
+use super::composite::compose;
 use super::contacts::{consensus_from_templates, ContactMap};
 use super::extend::extend_along_paths;
 use super::regenerate::{regenerate_from, RegenInputs, RegenOptions, RegenStats};
@@ -88,6 +90,9 @@ pub struct SelectOptions {
     /// ([`super::extend`]). Off: on 24 train homologs at 3 Å it changed
     /// model 1 by +0.002 (6 up, 2 down, 1AG6 −0.18; BENCHMARKS.md).
     pub extend: bool,
+    /// Where the traces go first (Hard targets, maps of 5 Å or finer),
+    /// put a composite of them ahead of them ([`super::composite`]).
+    pub composite: bool,
 }
 
 impl Default for SelectOptions {
@@ -104,6 +109,7 @@ impl Default for SelectOptions {
             easy_min_crscore: Some(EASY_MIN_CRSCORE),
             coarse_easy_fit: true,
             extend: false,
+            composite: true,
         }
     }
 }
@@ -160,6 +166,8 @@ pub struct SelectInputs<'a> {
     /// Predicted secondary structure (H, E, C probabilities per residue), for
     /// the register score of regenerated traces; `None` leaves that term out.
     pub predicted_ss: Option<&'a [[f32; 3]]>,
+    /// The query's chains (its FASTA records).
+    pub topology: &'a crate::topology::Topology,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -420,6 +428,29 @@ pub fn select_templates(
             _ => k(b).total_cmp(&k(a)),
         })
     });
+    // The traces lead here, and the composite of them leads the traces: it
+    // holds the first trace and what the later ones add in reach of it.
+    if opts.composite && traces_first {
+        let traces: Vec<TemplateModel> = models
+            .iter()
+            .filter(|m| m.source == super::Source::Regenerated)
+            .cloned()
+            .collect();
+        if let (Some(mut c), Some(at)) = (
+            compose(&traces, inp.topology),
+            models
+                .iter()
+                .position(|m| m.source == super::Source::Regenerated),
+        ) {
+            log::info!(
+                "templates: a composite of the Cα traces goes first: {} residues, the first trace {}",
+                c.aligned_len(),
+                traces[0].aligned_len()
+            );
+            c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
+            models.insert(at, c);
+        }
+    }
     models.truncate(opts.n_models);
     out.models = models;
     out.seconds = t0.elapsed().as_secs_f64();
