@@ -18,7 +18,8 @@
 //! - [`training`]: training the Cα 3D CNN on simulated maps.
 //! - [`threading`]: the template library and LOMETS-style meta-threading.
 //! - [`template`]: starting models: re-selection against the Cα cloud (eq.
-//!   3-4), Cα-trace regeneration, rigid fits into the map, the whole stage.
+//!   3-4), Cα-trace regeneration and the traces' composite, rigid fits into the
+//!   map, the whole stage.
 //! - [`assembly`]: the reduced chain, its force field (eq. 5-7) and
 //!   replica-exchange Monte Carlo.
 //! - [`cluster`]: SPICKER clustering of decoys.

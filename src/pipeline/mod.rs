@@ -8,7 +8,8 @@
 //! 2. Cα cloud: the two networks and their consensus → `ca_cloud.pdb`;
 //! 3. templates: threading, re-selection (on Easy targets with a sharp
 //!    cloud the re-selected templates are then moved onto it residue by
-//!    residue, [`crate::template::snap`]), regeneration or rigid fits →
+//!    residue, [`crate::template::snap`]), regeneration (with a composite
+//!    of the traces first, [`crate::template::composite`]) or rigid fits →
 //!    `templates/template_NN.pdb`, `templates/templates.tsv`;
 //! 4. assembly: replica exchange from the templates → `decoys.bin`; the map
 //!    term uses eq. 2 at max(R, 4 Å): a chain of Cα and centroid beads cannot
