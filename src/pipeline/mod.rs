@@ -731,7 +731,13 @@ pub fn force_field(
         .take(10)
         .cloned()
         .collect();
-    let top: Vec<TemplateModel> = if real.is_empty() {
+    let traces_lead = templates
+        .first()
+        .is_some_and(|t| t.source == crate::template::Source::Regenerated)
+        && templates
+            .iter()
+            .any(|t| t.source == crate::template::Source::Reselected);
+    let top: Vec<TemplateModel> = if real.is_empty() || traces_lead {
         templates.iter().take(10).cloned().collect()
     } else {
         real
