@@ -731,13 +731,7 @@ pub fn force_field(
         .take(10)
         .cloned()
         .collect();
-    let traces_lead = templates
-        .first()
-        .is_some_and(|t| t.source == crate::template::Source::Regenerated)
-        && templates
-            .iter()
-            .any(|t| t.source == crate::template::Source::Reselected);
-    let top: Vec<TemplateModel> = if real.is_empty() || traces_lead {
+    let top: Vec<TemplateModel> = if real.is_empty() {
         templates.iter().take(10).cloned().collect()
     } else {
         real
