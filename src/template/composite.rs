@@ -83,11 +83,7 @@ pub fn compose(models: &[TemplateModel], topology: &Topology) -> Option<Template
             }
         }
     }
-    (added > 0).then(|| {
-        let mut c = TemplateModel::new(Source::Regenerated, "composite", ca);
-        c.zscore = first.zscore;
-        c
-    })
+    (added > 0).then(|| TemplateModel::new(Source::Regenerated, "composite", ca))
 }
 
 /// Whether residue `end` at `p` can be bonded through the residues between

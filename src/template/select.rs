@@ -428,27 +428,22 @@ pub fn select_templates(
             _ => k(b).total_cmp(&k(a)),
         })
     });
-    // The traces lead here, and the composite of them leads the traces: it
-    // holds the first trace and what the later ones add in reach of it.
+    // The traces lead here (the sort above puts them first), and the
+    // composite of them leads the traces: it holds the first trace and what
+    // the later ones add in reach of it.
     if opts.composite && traces_first {
-        let traces: Vec<TemplateModel> = models
+        let n_traces = models
             .iter()
-            .filter(|m| m.source == super::Source::Regenerated)
-            .cloned()
-            .collect();
-        if let (Some(mut c), Some(at)) = (
-            compose(&traces, inp.topology),
-            models
-                .iter()
-                .position(|m| m.source == super::Source::Regenerated),
-        ) {
+            .take_while(|m| m.source == super::Source::Regenerated)
+            .count();
+        if let Some(mut c) = compose(&models[..n_traces], inp.topology) {
             log::info!(
                 "templates: a composite of the Cα traces goes first: {} residues, the first trace {}",
                 c.aligned_len(),
-                traces[0].aligned_len()
+                models[0].aligned_len()
             );
             c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
-            models.insert(at, c);
+            models.insert(0, c);
         }
     }
     models.truncate(opts.n_models);
