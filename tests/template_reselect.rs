@@ -457,6 +457,56 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
     let sel = run("d1jl7a", &jl7, &opts);
     assert!(!sel.easy_overruled);
     assert_eq!(sel.models[0].source, Source::Reselected);
+    // The first re-selected template's gaps are filled by Hard-style traces:
+    // the composite leads, holds the template's residues where the template
+    // has them, and adds residues, mostly on their own native Cα. To make a
+    // gap, every threading alignment starts at residue 26 of 147 (and the
+    // label stands, though the shorter templates fit the cloud less well).
+    let mut cut = inputs("0194_old_foldseek_d1jl7a__A", 3.0);
+    for h in &mut cut.threading.hits {
+        h.alignment.pairs.retain(|&(q, _)| q >= 25);
+    }
+    let easy = SelectOptions {
+        easy_min_crscore: None,
+        ..SelectOptions::default()
+    };
+    let sel = run("d1jl7a, cut", &cut, &easy);
+    let plain = run(
+        "d1jl7a, cut, no composite",
+        &cut,
+        &SelectOptions {
+            easy_composite_traces: 0,
+            ..easy
+        },
+    );
+    assert_ne!(plain.models[0].template_id, "composite");
+    assert_eq!(sel.models[0].template_id, "composite");
+    assert_eq!(sel.models[1].template_id, plain.models[0].template_id);
+    let (mut lent, mut right) = (0, 0);
+    for (r, (c, t)) in sel.models[0].ca.iter().zip(&plain.models[0].ca).enumerate() {
+        match (c, t) {
+            (Some(c), Some(t)) => assert_eq!(c, t, "residue {r} moved"),
+            (None, Some(_)) => panic!("residue {r} lost"),
+            (Some(c), None) => {
+                lent += 1;
+                right += usize::from((c - jl7.native[r]).norm() < 3.0);
+            }
+            (None, None) => {}
+        }
+    }
+    eprintln!(
+        "d1jl7a, cut: the traces lend {lent} residues, {right} within 3 Å of their own native Cα"
+    );
+    assert!(lent >= 5);
+    assert!(right as f64 >= 0.5 * lent as f64);
+    let sel = run(
+        "d1jl7a",
+        &jl7,
+        &SelectOptions {
+            easy_composite_traces: 0,
+            ..SelectOptions::default()
+        },
+    );
     // With `extend`, the re-selected templates' unaligned residues are filled
     // along the cloud's likely paths, mostly where the native chain has them.
     let longer = run(
@@ -464,6 +514,7 @@ fn an_easy_label_with_no_template_fitting_the_cloud_is_modelled_as_hard() {
         &jl7,
         &SelectOptions {
             extend: true,
+            easy_composite_traces: 0,
             ..SelectOptions::default()
         },
     );

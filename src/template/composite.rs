@@ -19,6 +19,10 @@
 //! spans a chain break, [`crate::topology`]). Short runs are where two traces
 //! disagree on the register; a run out of reach of its neighbours is on the
 //! wrong stretch of the sequence or the wrong part of the protein.
+//!
+//! On Easy targets the same piecing fills the first re-selected template's
+//! gaps from traces grown as on Hard targets ([`super::select`]): on 10 of
+//! 100 train homologs at 3 Å the first template rose from TM 0.711 to 0.785.
 
 use super::{Source, TemplateModel};
 use crate::structure::CA_CA;

@@ -39,6 +39,18 @@ pub fn fitted_at(resolution: f64) -> bool {
     resolution <= FITTED_MAX_RESOLUTION
 }
 
+/// The coarsest map resolution Hard targets' traces are grown along the
+/// likely paths and aligned with gaps at, Å, beyond the fit's range: on 24
+/// validation chains at 6.5 Å model 1 rose from 0.300 to 0.335 (11 up, 6
+/// down; BENCHMARKS.md), while at 8 Å the first trace did not gain.
+pub const TRACE_MAX_RESOLUTION: f64 = 7.0;
+
+/// Whether Hard targets' traces follow the likely paths in a map of
+/// `resolution` Å ([`TRACE_MAX_RESOLUTION`]).
+pub fn traced_at(resolution: f64) -> bool {
+    resolution <= TRACE_MAX_RESOLUTION
+}
+
 /// Pairs farther apart than this are never linked, Å (two bonds with the atom
 /// between them missing reach 7 Å).
 pub const MAX_LINK: f64 = 7.0;

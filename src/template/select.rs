@@ -19,7 +19,7 @@
 //!    either.
 //!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
 //!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
-//!    5 Å or finer, along likely paths and with gaps), the register chosen by
+//!    7 Å or finer, along likely paths and with gaps), the register chosen by
 //!    a contact map (a user's RR file, else the consensus of the top threading
 //!    templates), the side-chain density and the predicted secondary
 //!    structure ([`super::register`]), then ranked with the density
@@ -30,8 +30,11 @@
 //!    and the best 40 by density correlation kept.
 //!
 //! The kept models are ranked re-selected first (by CRscore; on Hard targets
-//! in maps of 5 Å or finer after the regenerated traces, which are then led
-//! by a composite of them, [`super::composite`]), then the others by
+//! in maps of 5 Å or finer, and of 7 Å or finer when none is re-selected,
+//! after the regenerated traces, which are then led by a composite of them,
+//! [`super::composite`]; on Easy targets in maps of 5 Å or finer, led by a
+//! composite of the first re-selected template and Hard-style traces that
+//! fill its gaps), then the others by
 //! the correlation of their Cα density with the map; the paper ranks all 40
 //! by that correlation, which puts well-filling but wrongly threaded traces
 //! ahead of correct templates (see `select_templates`). If fewer than 40 come
@@ -73,8 +76,9 @@ pub struct SelectOptions {
     /// On Easy targets, re-selected templates are moved onto a sharp cloud
     /// residue by residue ([`super::snap`]); `None` keeps them rigid.
     pub snap: Option<SnapOptions>,
-    /// On Hard targets in maps of 5 Å or finer, the regenerated traces go
-    /// before the re-selected templates (see `select_templates`).
+    /// On Hard targets in maps of 5 Å or finer, and up to 7 Å when no
+    /// template is re-selected, the regenerated traces go before the
+    /// re-selected templates (see `select_templates`).
     pub traces_first_on_hard: bool,
     /// An Easy-labelled target whose best re-selected template has a CRscore
     /// below this (or that has none) is modelled as Hard: the threading hit
@@ -90,9 +94,14 @@ pub struct SelectOptions {
     /// ([`super::extend`]). Off: on 24 train homologs at 3 Å it changed
     /// model 1 by +0.002 (6 up, 2 down, 1AG6 −0.18; BENCHMARKS.md).
     pub extend: bool,
-    /// Where the traces go first (Hard targets, maps of 5 Å or finer),
+    /// Where the traces go first (Hard targets, see `traces_first_on_hard`),
     /// put a composite of them ahead of them ([`super::composite`]).
     pub composite: bool,
+    /// On Easy targets whose first template is re-selected, in maps of 5 Å
+    /// or finer, put ahead of it a composite of it and this many Cα traces
+    /// grown and aligned as on Hard targets ([`super::composite`]): the
+    /// traces lend the residues the template leaves out. 0: off.
+    pub easy_composite_traces: usize,
 }
 
 impl Default for SelectOptions {
@@ -110,6 +119,7 @@ impl Default for SelectOptions {
             coarse_easy_fit: true,
             extend: false,
             composite: true,
+            easy_composite_traces: 20,
         }
     }
 }
@@ -198,6 +208,7 @@ pub fn select_templates(
     let mut models = Vec::new();
     let coarse_easy = opts.coarse_easy_fit && !hard && !super::links::fitted_at(inp.resolution);
     let mut by_fit = false;
+    let mut easy_composite = None;
     if inp.cloud_trusted && !inp.cloud.is_empty() {
         out.used_cloud = true;
         let mut chosen = reselect(&threading, &inp.cloud.points, &opts.reselect);
@@ -298,16 +309,56 @@ pub fn select_templates(
             None => {}
         }
         let n_gen = opts.n_models.saturating_sub(chosen.len());
+        let own;
+        let contacts = match inp.contacts {
+            Some(c) => Some(c),
+            None if !threading.is_empty() && !by_fit => {
+                own = consensus_from_templates(&threading, l, opts.contact_templates);
+                Some(&own)
+            }
+            None => None,
+        };
+        let regen_inputs = RegenInputs {
+            cloud: inp.cloud,
+            query_len: l,
+            sequence: Some(inp.sequence),
+            predicted_ss: inp.predicted_ss,
+            contacts,
+            map: inp.map,
+            resolution: inp.resolution,
+        };
+        // A re-selected template leaves out what its alignment does not
+        // cover (on test-easy 2V3B, 3 Å: a C-terminal domain of 106
+        // residues), and the assembly rarely finds such a stretch's place.
+        // Traces grown and aligned as on Hard targets lend it, as in the Hard
+        // composite. On 100 train homologs at 3 Å the composite changed the
+        // first template of 10, all up (0.711 → 0.785 on those). Whole builds
+        // on the 10: model 1 0.777 → 0.807 (9 up, 1 down) with the composite
+        // labelled re-selected so that the restraints come from it, 0.796
+        // when it only starts a replica (BENCHMARKS.md).
+        if opts.easy_composite_traces > 0
+            && !hard
+            && !by_fit
+            && super::links::fitted_at(inp.resolution)
+            && chosen
+                .first()
+                .is_some_and(|m| m.source == super::Source::Reselected)
+        {
+            let (traces, _) =
+                regenerate_from(&regen_inputs, opts.easy_composite_traces, &opts.regen)?;
+            let mut parts = vec![chosen[0].clone()];
+            parts.extend(traces);
+            if let Some(mut c) = compose(&parts, inp.topology) {
+                log::info!(
+                    "templates: Cα traces fill the first template's gaps: {} residues against {}",
+                    c.aligned_len(),
+                    chosen[0].aligned_len()
+                );
+                c.source = super::Source::Reselected;
+                easy_composite = Some(c);
+            }
+        }
         if n_gen > 0 && !by_fit {
-            let own;
-            let contacts = match inp.contacts {
-                Some(c) => Some(c),
-                None if !threading.is_empty() => {
-                    own = consensus_from_templates(&threading, l, opts.contact_templates);
-                    Some(&own)
-                }
-                None => None,
-            };
             // Likely paths and gapped alignment were chosen on validation
             // chains, which are all Hard; on Easy targets they did not help
             // (test-easy 2–5 Å: model 1 0.794 → 0.742, n.s., seen on test
@@ -318,19 +369,7 @@ pub fn select_templates(
                 regen.link_threshold = None;
                 regen.gapped = None;
             }
-            let (traces, stats) = regenerate_from(
-                &RegenInputs {
-                    cloud: inp.cloud,
-                    query_len: l,
-                    sequence: Some(inp.sequence),
-                    predicted_ss: inp.predicted_ss,
-                    contacts,
-                    map: inp.map,
-                    resolution: inp.resolution,
-                },
-                n_gen,
-                &regen,
-            )?;
+            let (traces, stats) = regenerate_from(&regen_inputs, n_gen, &regen)?;
             log::info!(
                 "templates: {} Cα-trace templates from {} traces of {} fragments",
                 traces.len(),
@@ -389,7 +428,14 @@ pub fn select_templates(
     // with both, the first trace scored TM 0.414 on average against 0.342 for the first
     // re-selected template, better on 13 (BENCHMARKS.md, "Likely paths and
     // gapped alignment").
-    let traces_first = opts.traces_first_on_hard && hard && super::links::fitted_at(inp.resolution);
+    // Between 5 and 7 Å the traces follow the likely paths too, but a
+    // re-selected template keeps the lead: on 24 validation chains at 6.5 Å
+    // putting the traces first lost 0.034 (1BEB 0.72 → 0.20), while the
+    // traces alone, where nothing is re-selected, gained (BENCHMARKS.md).
+    let traces_first = opts.traces_first_on_hard
+        && hard
+        && (super::links::fitted_at(inp.resolution)
+            || (super::links::traced_at(inp.resolution) && out.n_reselected == 0));
     let group = |m: &TemplateModel| match m.source {
         super::Source::Reselected => usize::from(traces_first),
         super::Source::Regenerated => usize::from(!traces_first),
@@ -445,6 +491,10 @@ pub fn select_templates(
             c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
             models.insert(0, c);
         }
+    }
+    if let Some(mut c) = easy_composite {
+        c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
+        models.insert(0, c);
     }
     models.truncate(opts.n_models);
     out.models = models;
