@@ -53,6 +53,10 @@ pub struct BuildBenchOptions {
     pub exclude_identity: Option<f64>,
     /// Only the targets whose id contains one of these (none: all).
     pub only: Vec<String>,
+    /// Maps as the harness makes them ([`super::harness::maps`]: noise,
+    /// voxel R/3, an off-centre box) at exactly each resolution, instead of
+    /// [`super::ca::benchmark_map`]: tuning maps that look like the test's.
+    pub harness_maps: bool,
 }
 
 /// Model Cα against the native by residue index, normalised by the native's length.
@@ -83,7 +87,13 @@ pub fn run(
             std::fs::create_dir_all(&dir)?;
             let map_path = dir.join("map.mrc");
             let seq_path = dir.join("seq.fasta");
-            let map = super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?;
+            let map = if opts.harness_maps {
+                let bin = super::harness::maps::ResolutionBin { lo: res, hi: res };
+                let settings = super::harness::maps::MapSettings::default();
+                super::harness::maps::simulate(&only, &t.id, bin, 0, &settings, backend)?.map
+            } else {
+                super::ca::benchmark_map(&only, res, &opts.sim, backend, &t.id)?
+            };
             crate::io::mrc::write_map(&map_path, &map)?;
             crate::io::write_atomically(&seq_path, tc.fasta(&t.id).as_bytes())?;
             let mut o = opts.build.clone();

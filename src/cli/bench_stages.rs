@@ -160,6 +160,11 @@ pub struct BuildArgs {
     /// case-insensitive), e.g. `--targets 1fngb,1bdo`.
     #[arg(long, value_delimiter = ',')]
     pub targets: Vec<String>,
+    /// Simulate the maps as `mapfold bench` does (noise at SNR 4–10, voxel
+    /// R/3, a cubic box with the molecule off centre) at each given
+    /// resolution, instead of clean maps on a 1 Å grid.
+    #[arg(long)]
+    pub harness_maps: bool,
     /// Output directory (per-target runs go under OUTPUT/runs).
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -195,6 +200,7 @@ pub fn run_build_bench(args: &BuildArgs, global: &super::Global) -> anyhow::Resu
         build,
         exclude_identity: args.exclude_identity,
         only: args.targets.clone(),
+        harness_maps: args.harness_maps,
     };
     let runs = args.output.join("runs");
     std::fs::create_dir_all(&runs).with_context(|| format!("{}: cannot create", runs.display()))?;
