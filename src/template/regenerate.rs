@@ -11,7 +11,7 @@
 //!    2; an atom still above 2 loses all its connections. Connections present
 //!    under more than 40 % of the cutoffs are kept (most frequent first, never
 //!    a third one on an atom nor a cycle), which leaves paths: the fragments.
-//!    Ours by default in maps of 7 Å or finer ([`RegenOptions::link_threshold`]):
+//!    Ours by default in maps of 5 Å or finer ([`RegenOptions::link_threshold`]):
 //!    the likely paths of [`super::links`], from a bond likelihood of length
 //!    and density fitted on validation chains, which join wrong neighbours
 //!    about a third as often.
@@ -47,7 +47,7 @@
 //!    The sums over the prediction come from 2D prefix sums, the sums over the
 //!    trace from its contact list, so the contact term costs O(contacts); the
 //!    other two cost O(m) for m covered positions. With gaps (the default
-//!    when the sequence is known and the map is 7 Å or finer,
+//!    when the sequence is known and the map is 5 Å or finer,
 //!    [`RegenOptions::gapped`]): each distinct
 //!    trace is aligned to the sequence in both directions by
 //!    [`super::align`], which lets a step of the trace span two or three
@@ -157,12 +157,12 @@ pub struct RegenOptions {
     pub density_weight: f64,
     /// Where the density simulation and correlation run.
     pub backend: Backend,
-    /// `Some(t)`: in maps of [`super::links::TRACE_MAX_RESOLUTION`] or
+    /// `Some(t)`: in maps of [`super::links::FITTED_MAX_RESOLUTION`] or
     /// finer, the fragments are the likely paths of [`super::links`] (links
     /// of bond log-odds ≥ t); `None`, or coarser maps: the paper's connection
     /// ([`connect`]).
     pub link_threshold: Option<f64>,
-    /// `Some`: in maps of [`super::links::TRACE_MAX_RESOLUTION`] or finer,
+    /// `Some`: in maps of [`super::links::FITTED_MAX_RESOLUTION`] or finer,
     /// traces are aligned to the sequence with gaps ([`super::align`])
     /// instead of gapless threading (needs the sequence; without it, gapless).
     pub gapped: Option<AlignParams>,
@@ -1184,11 +1184,10 @@ pub fn regenerate_from(
         return Ok((Vec::new(), stats));
     }
     let start = std::time::Instant::now();
-    // The bond likelihood was fitted on 2–5 Å maps; it and the gapped
-    // alignment gained at 6.5 Å but not at 8 Å on validation maps
-    // (BENCHMARKS.md), so maps coarser than 7 Å keep the paper's connection
-    // and gapless threading.
-    let fitted = super::links::traced_at(resolution);
+    // The bond likelihood was fitted on 2–5 Å maps; on 8 Å validation maps
+    // neither it nor the gapped alignment gained (BENCHMARKS.md), so coarser
+    // maps keep the paper's connection and gapless threading.
+    let fitted = super::links::fitted_at(resolution);
     let link_threshold = opts.link_threshold.filter(|_| fitted);
     let fragments = match link_threshold {
         Some(t) => super::links::likely_paths(points, inp.map, t),

@@ -19,7 +19,7 @@
 //!    either.
 //!    N_gen = 40 − N_rank Cα traces are grown from the cloud and threaded
 //!    onto the sequence ([`super::regenerate`]; on Hard targets in maps of
-//!    7 Å or finer, along likely paths and with gaps), the register chosen by
+//!    5 Å or finer, along likely paths and with gaps), the register chosen by
 //!    a contact map (a user's RR file, else the consensus of the top threading
 //!    templates), the side-chain density and the predicted secondary
 //!    structure ([`super::register`]), then ranked with the density
@@ -30,12 +30,11 @@
 //!    and the best 40 by density correlation kept.
 //!
 //! The kept models are ranked re-selected first (by CRscore; on Hard targets
-//! in maps of 5 Å or finer, and of 7 Å or finer when none is re-selected,
-//! after the regenerated traces, which are then led by a composite of them,
-//! [`super::composite`]; on Easy targets in maps of 5 Å or finer, led by a
-//! composite of the first re-selected template and Hard-style traces that
-//! fill its gaps), then the others by
-//! the correlation of their Cα density with the map; the paper ranks all 40
+//! in maps of 5 Å or finer after the regenerated traces, which are then led
+//! by a composite of them, [`super::composite`]; on Easy targets in maps of
+//! 5 Å or finer, led by a composite of the first re-selected template and
+//! Hard-style traces that fill its gaps), then the others by the
+//! correlation of their Cα density with the map; the paper ranks all 40
 //! by that correlation, which puts well-filling but wrongly threaded traces
 //! ahead of correct templates (see `select_templates`). If fewer than 40 come
 //! out of step 2 (few traces, a short library), rigid fits of further threading
@@ -76,9 +75,8 @@ pub struct SelectOptions {
     /// On Easy targets, re-selected templates are moved onto a sharp cloud
     /// residue by residue ([`super::snap`]); `None` keeps them rigid.
     pub snap: Option<SnapOptions>,
-    /// On Hard targets in maps of 5 Å or finer, and up to 7 Å when no
-    /// template is re-selected, the regenerated traces go before the
-    /// re-selected templates (see `select_templates`).
+    /// On Hard targets in maps of 5 Å or finer, the regenerated traces go
+    /// before the re-selected templates (see `select_templates`).
     pub traces_first_on_hard: bool,
     /// An Easy-labelled target whose best re-selected template has a CRscore
     /// below this (or that has none) is modelled as Hard: the threading hit
@@ -94,7 +92,7 @@ pub struct SelectOptions {
     /// ([`super::extend`]). Off: on 24 train homologs at 3 Å it changed
     /// model 1 by +0.002 (6 up, 2 down, 1AG6 −0.18; BENCHMARKS.md).
     pub extend: bool,
-    /// Where the traces go first (Hard targets, see `traces_first_on_hard`),
+    /// Where the traces go first (Hard targets, maps of 5 Å or finer),
     /// put a composite of them ahead of them ([`super::composite`]).
     pub composite: bool,
     /// On Easy targets whose first template is re-selected, in maps of 5 Å
@@ -428,14 +426,7 @@ pub fn select_templates(
     // with both, the first trace scored TM 0.414 on average against 0.342 for the first
     // re-selected template, better on 13 (BENCHMARKS.md, "Likely paths and
     // gapped alignment").
-    // Between 5 and 7 Å the traces follow the likely paths too, but a
-    // re-selected template keeps the lead: on 24 validation chains at 6.5 Å
-    // putting the traces first lost 0.034 (1BEB 0.72 → 0.20), while the
-    // traces alone, where nothing is re-selected, gained (BENCHMARKS.md).
-    let traces_first = opts.traces_first_on_hard
-        && hard
-        && (super::links::fitted_at(inp.resolution)
-            || (super::links::traced_at(inp.resolution) && out.n_reselected == 0));
+    let traces_first = opts.traces_first_on_hard && hard && super::links::fitted_at(inp.resolution);
     let group = |m: &TemplateModel| match m.source {
         super::Source::Reselected => usize::from(traces_first),
         super::Source::Regenerated => usize::from(!traces_first),
