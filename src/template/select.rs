@@ -307,10 +307,26 @@ pub fn select_templates(
             None => {}
         }
         let n_gen = opts.n_models.saturating_sub(chosen.len());
+        // A re-selected template leaves out what its alignment does not
+        // cover (on test-easy 2V3B, 4.2 Å: a C-terminal domain of 106
+        // residues), and the assembly rarely finds such a stretch's place.
+        // Traces grown and aligned as on Hard targets lend it, as in the Hard
+        // composite. On 100 train homologs at 3 Å the composite changed the
+        // first template of 10, all up (0.711 → 0.785 on those). Whole builds
+        // on the 10: model 1 0.777 → 0.807 (9 up, 1 down) with the composite
+        // labelled re-selected so that the restraints come from it, 0.796
+        // when it only starts a replica (BENCHMARKS.md).
+        let easy_fill = opts.easy_composite_traces > 0
+            && !hard
+            && !by_fit
+            && super::links::fitted_at(inp.resolution)
+            && chosen
+                .first()
+                .is_some_and(|m| m.source == super::Source::Reselected);
         let own;
         let contacts = match inp.contacts {
             Some(c) => Some(c),
-            None if !threading.is_empty() && !by_fit => {
+            None if !threading.is_empty() && !by_fit && (n_gen > 0 || easy_fill) => {
                 own = consensus_from_templates(&threading, l, opts.contact_templates);
                 Some(&own)
             }
@@ -325,23 +341,7 @@ pub fn select_templates(
             map: inp.map,
             resolution: inp.resolution,
         };
-        // A re-selected template leaves out what its alignment does not
-        // cover (on test-easy 2V3B, 3 Å: a C-terminal domain of 106
-        // residues), and the assembly rarely finds such a stretch's place.
-        // Traces grown and aligned as on Hard targets lend it, as in the Hard
-        // composite. On 100 train homologs at 3 Å the composite changed the
-        // first template of 10, all up (0.711 → 0.785 on those). Whole builds
-        // on the 10: model 1 0.777 → 0.807 (9 up, 1 down) with the composite
-        // labelled re-selected so that the restraints come from it, 0.796
-        // when it only starts a replica (BENCHMARKS.md).
-        if opts.easy_composite_traces > 0
-            && !hard
-            && !by_fit
-            && super::links::fitted_at(inp.resolution)
-            && chosen
-                .first()
-                .is_some_and(|m| m.source == super::Source::Reselected)
-        {
+        if easy_fill {
             let (traces, _) =
                 regenerate_from(&regen_inputs, opts.easy_composite_traces, &opts.regen)?;
             let mut parts = vec![chosen[0].clone()];
