@@ -465,25 +465,26 @@ pub fn select_templates(
             _ => k(b).total_cmp(&k(a)),
         })
     });
-    // The traces lead here (the sort above puts them first), and the
-    // composite of them leads the traces: it holds the first trace and what
-    // the later ones add in reach of it.
-    if opts.composite && traces_first {
+    // On Hard targets the traces lead here (the sort above puts them first),
+    // and the composite of them leads the traces: it holds the first trace
+    // and what the later ones add in reach of it. On Easy targets the
+    // composite made above leads (never both).
+    let lead = if opts.composite && traces_first {
         let n_traces = models
             .iter()
             .take_while(|m| m.source == super::Source::Regenerated)
             .count();
-        if let Some(mut c) = compose(&models[..n_traces], inp.topology) {
+        compose(&models[..n_traces], inp.topology).inspect(|c| {
             log::info!(
                 "templates: a composite of the Cα traces goes first: {} residues, the first trace {}",
                 c.aligned_len(),
                 models[0].aligned_len()
-            );
-            c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
-            models.insert(0, c);
-        }
-    }
-    if let Some(mut c) = easy_composite {
+            )
+        })
+    } else {
+        easy_composite
+    };
+    if let Some(mut c) = lead {
         c.density_pcc = Some(ca_density_pcc(inp.map, &c.aligned_ca(), inp.resolution));
         models.insert(0, c);
     }

@@ -185,6 +185,11 @@ mod tests {
         assert_eq!(a.map.data(), b.map.data());
         assert_ne!(a.resolution, c.resolution);
         assert!(bin.contains(a.resolution) && bin.contains(c.resolution));
+        // A bin of one value gives that resolution (`bench build --harness-maps`).
+        let one = ResolutionBin { lo: 6.0, hi: 6.0 };
+        let d = simulate(&s, "3j6b_9", one, 0, &set, Backend::Cpu).unwrap();
+        assert_eq!(d.resolution, 6.0);
+        assert!((d.map.voxel_size()[0] - 2.0).abs() < 1e-12);
         assert!((set.snr.0..=set.snr.1).contains(&a.snr));
         let [nx, ny, nz] = a.map.dims();
         assert!(nx == ny && ny == nz && nx % 2 == 0, "{:?}", a.map.dims());
