@@ -326,3 +326,69 @@ fn hhr_file_parses() {
     let e = hhr::read_hhr(&bad).unwrap_err().to_string();
     assert!(e.contains("bad.hhr") && e.contains("1A0I_A"), "{e}");
 }
+
+/// A Hard target's local alignments cover little of it (44 % for threading's
+/// first template on 24 validation chains); the kept hits are realigned with
+/// a score offset, which lengthens them without changing the ranking or the
+/// label. On Hard validation chains the realigned first template must sit
+/// closer to the native (TM-score by residue index) on average and cover more.
+#[test]
+fn hard_hits_are_realigned_longer_and_closer_to_the_native() {
+    let Some(data) = mapfold::data::shared_data_for_test("hard_hits_are_realigned") else {
+        return;
+    };
+    let lib = train_val(&data);
+    let stats = LibraryStats::of(lib);
+    let net = SsPredictor::bundled().unwrap();
+    let targets = mapfold::bench::select_targets(&data, "validation", 4, 0, Some(8)).unwrap();
+    let (mut tm_rank, mut tm_real, mut cov_rank, mut cov_real, mut n) = (0.0, 0.0, 0.0, 0.0, 0);
+    for t in &targets {
+        let tc = mapfold::bench::TargetChain::load(&data, t).unwrap();
+        let q = Query::new(&t.id, &tc.sequence, &net);
+        let base = SearchOptions {
+            exclude_ids: vec![t.id.clone()],
+            exclude_identity: Some(0.3),
+            ..SearchOptions::default()
+        };
+        let ranking = SearchOptions {
+            realign_offset: 0.0,
+            ..base.clone()
+        };
+        let (a, b) = (
+            thread(&q, lib, &stats, &ranking),
+            thread(&q, lib, &stats, &base),
+        );
+        assert_eq!(a.difficulty, b.difficulty);
+        let ids = |r: &mapfold::threading::search::SearchResult| -> Vec<String> {
+            r.hits.iter().map(|h| h.template_id.clone()).collect()
+        };
+        assert_eq!(ids(&a), ids(&b), "{}: realigning changed the ranking", t.id);
+        if b.difficulty != Difficulty::Hard {
+            continue;
+        }
+        let l = tc.sequence.len();
+        let model = |r: &mapfold::threading::search::SearchResult| {
+            mapfold::template::TemplateModel::from_hit(&r.hits[0], lib, l)
+        };
+        let (ma, mb) = (model(&a), model(&b));
+        tm_rank += mapfold::bench::templates::model_tm(&ma, &tc.native);
+        tm_real += mapfold::bench::templates::model_tm(&mb, &tc.native);
+        cov_rank += ma.coverage();
+        cov_real += mb.coverage();
+        n += 1;
+    }
+    let d = n as f64;
+    eprintln!(
+        "{n} Hard validation chains, first template: TM {:.3} → {:.3}, coverage {:.2} → {:.2}",
+        tm_rank / d,
+        tm_real / d,
+        cov_rank / d,
+        cov_real / d
+    );
+    assert!(n >= 4, "only {n} of {} chains labelled Hard", targets.len());
+    assert!(cov_real > cov_rank, "realigned hits cover no more");
+    assert!(
+        tm_real > tm_rank + 0.02 * d,
+        "TM {tm_rank:.3} → {tm_real:.3} (sums)"
+    );
+}

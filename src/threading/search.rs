@@ -10,6 +10,16 @@
 //! them best. The target is Easy when on average (over schemes) one or more
 //! templates have Zn > 1, Hard otherwise (the paper's Methods).
 //!
+//! The kept hits of a Hard target are then realigned under their own scheme
+//! with a constant added to every cell's score ([`SearchOptions::realign_offset`]).
+//! The ranking, the label and the identity keep the plain local alignment,
+//! but that alignment stops where the evidence thins, which on a Hard target
+//! is soon: threading's first template covered 44 % of the query on 24 Hard
+//! validation chains, while the assembly takes its restraints and starting
+//! folds from the aligned residues. With the offset the first template covers
+//! 84 % and its TM-score to the native (by residue index) rises from 0.190 to
+//! 0.264 (best of the top 10: 0.268 → 0.343; `examples/align_offset.rs`).
+//!
 //! Sequence identity to the query (for `--exclude-identity`) is, for the best
 //! of a template's alignments, identical pairs / max(aligned pairs, half the
 //! shorter chain's length): short local alignments cannot pass for homology,
@@ -53,6 +63,11 @@ pub struct SearchOptions {
     /// Template ids never used (the query's own chain in benchmarks).
     pub exclude_ids: Vec<String>,
     pub schemes: Vec<Scheme>,
+    /// Score offset of the kept hits' second alignment (see [`thread`]); 0
+    /// keeps the ranking alignments.
+    pub realign_offset: f32,
+    /// Realign the hits of Easy targets too, not only Hard ones.
+    pub realign_easy: bool,
 }
 
 impl Default for SearchOptions {
@@ -62,9 +77,14 @@ impl Default for SearchOptions {
             exclude_identity: None,
             exclude_ids: Vec::new(),
             schemes: SCHEMES.to_vec(),
+            realign_offset: REALIGN_OFFSET,
+            realign_easy: false,
         }
     }
 }
+
+/// Default of [`SearchOptions::realign_offset`].
+pub const REALIGN_OFFSET: f32 = 2.0;
 
 /// Easy (good templates found) or Hard, as the paper labels targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +161,19 @@ pub fn align_scheme(
     t: usize,
     scheme: &Scheme,
 ) -> Alignment {
+    align_scheme_offset(query, lib, stats, t, scheme, 0.0)
+}
+
+/// [`align_scheme`] with `offset` added to every cell's score: a positive
+/// offset lengthens the local alignment.
+pub fn align_scheme_offset(
+    query: &Query,
+    lib: &Library,
+    stats: &LibraryStats,
+    t: usize,
+    scheme: &Scheme,
+    offset: f32,
+) -> Alignment {
     let b62 = blosum62_table();
     let qa: Vec<usize> = query.sequence.chars().map(index_or_unknown).collect();
     let qss: Vec<[f32; 3]> = query
@@ -168,6 +201,7 @@ pub fn align_scheme(
                 + s.w_ss * qss[i][ts[j]]
                 + s.w_hyd * qh[i] * tb[j]
                 + s.w_env * stats.env[te[j]][a]
+                + offset
         },
         s.gap_open,
         s.gap_extend,
@@ -258,6 +292,16 @@ pub fn thread(
     hits.sort_by(|a, b| b.zn.total_cmp(&a.zn));
     let searched = hits.len();
     hits.truncate(opts.top);
+    if opts.realign_offset != 0.0 && (difficulty == Difficulty::Hard || opts.realign_easy) {
+        hits.par_iter_mut().for_each(|h| {
+            if let Some(s) = opts.schemes.iter().find(|s| s.name == h.source) {
+                let a = align_scheme_offset(query, lib, stats, h.template, s, opts.realign_offset);
+                if !a.pairs.is_empty() {
+                    h.alignment = a;
+                }
+            }
+        });
+    }
     SearchResult {
         hits,
         difficulty,
