@@ -328,10 +328,11 @@ fn hhr_file_parses() {
 }
 
 /// A Hard target's local alignments cover little of it (44 % for threading's
-/// first template on 24 validation chains); the kept hits are realigned with
-/// a score offset, which lengthens them without changing the ranking or the
-/// label. On Hard validation chains the realigned first template must sit
-/// closer to the native (TM-score by residue index) on average and cover more.
+/// first template on 24 validation chains); with `realign_offset` (off by
+/// default) the kept hits are realigned with a score offset, which lengthens
+/// them without changing the ranking or the label. On Hard validation chains
+/// the realigned first template must sit closer to the native (TM-score by
+/// residue index) on average and cover more.
 #[test]
 fn hard_hits_are_realigned_longer_and_closer_to_the_native() {
     let Some(data) = mapfold::data::shared_data_for_test("hard_hits_are_realigned") else {
@@ -345,14 +346,15 @@ fn hard_hits_are_realigned_longer_and_closer_to_the_native() {
     for t in &targets {
         let tc = mapfold::bench::TargetChain::load(&data, t).unwrap();
         let q = Query::new(&t.id, &tc.sequence, &net);
-        let base = SearchOptions {
+        let ranking = SearchOptions {
             exclude_ids: vec![t.id.clone()],
             exclude_identity: Some(0.3),
             ..SearchOptions::default()
         };
-        let ranking = SearchOptions {
-            realign_offset: 0.0,
-            ..base.clone()
+        assert_eq!(ranking.realign_offset, 0.0, "realignment is off by default");
+        let base = SearchOptions {
+            realign_offset: mapfold::threading::search::REALIGN_OFFSET,
+            ..ranking.clone()
         };
         let (a, b) = (
             thread(&q, lib, &stats, &ranking),
