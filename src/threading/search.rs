@@ -66,7 +66,7 @@ pub struct SearchOptions {
     /// Template ids never used (the query's own chain in benchmarks).
     pub exclude_ids: Vec<String>,
     pub schemes: Vec<Scheme>,
-    /// Score offset of the kept hits' second alignment (see [`thread`]); 0
+    /// Score offset of the kept hits' second alignment (module doc); 0
     /// keeps the ranking alignments.
     pub realign_offset: f32,
     /// Realign the hits of Easy targets too, not only Hard ones.
