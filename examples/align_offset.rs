@@ -15,7 +15,7 @@ use mapfold::bench::{exclusion_identity, select_targets, TargetChain};
 use mapfold::template::TemplateModel;
 use mapfold::threading::library::Library;
 use mapfold::threading::scoring::{LibraryStats, SCHEMES};
-use mapfold::threading::search::{align_scheme_offset, thread, Query, SearchOptions};
+use mapfold::threading::search::{realigned, thread, Query, SearchOptions};
 use mapfold::threading::ssp::SsPredictor;
 use rayon::prelude::*;
 
@@ -62,12 +62,10 @@ fn main() -> anyhow::Result<()> {
                     .iter()
                     .take(k)
                     .map(|h| {
-                        let s = SCHEMES
-                            .iter()
-                            .find(|s| s.name == h.source)
-                            .unwrap_or(&SCHEMES[0]);
                         let mut h2 = h.clone();
-                        h2.alignment = align_scheme_offset(&query, &lib, &stats, h.template, s, o);
+                        if let Some(a) = realigned(&query, &lib, &stats, &SCHEMES, h, o) {
+                            h2.alignment = a;
+                        }
                         let m = TemplateModel::from_hit(&h2, &lib, seq.len());
                         (model_tm(&m, native), m.coverage())
                     })

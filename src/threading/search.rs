@@ -212,6 +212,22 @@ pub fn align_scheme_offset(
     )
 }
 
+/// `hit` aligned again under the scheme that ranked it, with `offset` added
+/// to every cell (module doc); `None` for a hit of no threading scheme
+/// (HHsearch) or when nothing aligns.
+pub fn realigned(
+    query: &Query,
+    lib: &Library,
+    stats: &LibraryStats,
+    schemes: &[Scheme],
+    hit: &Hit,
+    offset: f32,
+) -> Option<Alignment> {
+    let s = schemes.iter().find(|s| s.name == hit.source)?;
+    let a = align_scheme_offset(query, lib, stats, hit.template, s, offset);
+    (!a.pairs.is_empty()).then_some(a)
+}
+
 /// Threads the query against the library (module doc).
 pub fn thread(
     query: &Query,
@@ -298,11 +314,8 @@ pub fn thread(
     hits.truncate(opts.top);
     if opts.realign_offset != 0.0 && (difficulty == Difficulty::Hard || opts.realign_easy) {
         hits.par_iter_mut().for_each(|h| {
-            if let Some(s) = opts.schemes.iter().find(|s| s.name == h.source) {
-                let a = align_scheme_offset(query, lib, stats, h.template, s, opts.realign_offset);
-                if !a.pairs.is_empty() {
-                    h.alignment = a;
-                }
+            if let Some(a) = realigned(query, lib, stats, &opts.schemes, h, opts.realign_offset) {
+                h.alignment = a;
             }
         });
     }
