@@ -27,22 +27,26 @@ use mapfold::threading::search::{thread, Query, SearchOptions};
 use mapfold::threading::ssp::SsPredictor;
 use rayon::prelude::*;
 
-fn arg<T: std::str::FromStr>(i: usize, default: T) -> T {
-    std::env::args()
-        .nth(i)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+/// Argument `i`, or `default` when absent; an argument that does not parse
+/// is an error naming it.
+fn arg<T: std::str::FromStr>(i: usize, default: T) -> anyhow::Result<T> {
+    match std::env::args().nth(i) {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|_| anyhow::anyhow!("argument {i}: cannot read {s:?}")),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
-    let lib_path: String = arg(1, String::new());
+    let lib_path: String = arg(1, String::new())?;
     anyhow::ensure!(
         !lib_path.is_empty(),
         "usage: hard_rank LIBRARY R [N] [OFFSET] [LIMIT] [K]"
     );
-    let res: f64 = arg(2, 10.0);
+    let res: f64 = arg(2, 10.0)?;
     let (stride, offset, limit, k): (usize, usize, usize, usize) =
-        (arg(3, 4), arg(4, 0), arg(5, 8), arg(6, 60));
+        (arg(3, 4)?, arg(4, 0)?, arg(5, 8)?, arg(6, 60)?);
     let dir = mapfold::data::shared_data_dir().ok_or_else(|| {
         anyhow::anyhow!("../shared/data not found (set MAPFOLD_DATA to its path)")
     })?;
